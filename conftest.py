@@ -1,0 +1,8 @@
+"""Test-session settings: notebooks run in fast mode; kernels find the repository."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+os.environ.setdefault("EECS598_FAST", "1")
+os.environ.setdefault("EECS598_ROOT", str(ROOT))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))

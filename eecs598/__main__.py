@@ -1,0 +1,26 @@
+"""Command line: ``python -m eecs598 run [NOTEBOOK ...] [--fast] [--out DIR]``."""
+import argparse
+import sys
+
+from . import run_notebooks
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m eecs598", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="execute the notebooks and write their artifacts")
+    run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
+                     help=f"notebook names (default: all present): {', '.join(run_notebooks.NOTEBOOKS)}")
+    run.add_argument("--fast", action="store_true", help="smallest sizes (EECS598_FAST=1), for smoke tests")
+    run.add_argument("--out", default="outputs", help="folder for executed notebooks and artifacts")
+    run.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run_notebooks.run(args.notebooks, args.out, args.fast, args.timeout)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

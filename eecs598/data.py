@@ -1,0 +1,160 @@
+"""Dataset loaders on top of :mod:`eecs598.resources`.
+
+Every loader prints one line saying exactly what it loaded (full data set, genuine subset from the
+mirror, or generated data), so a number in a notebook can always be traced to its data.
+"""
+import gzip
+import json
+import pickle
+import tarfile
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .resources import ResourceUnavailable, data_dir, fetch, locate
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def _say(message):
+    print(f"[eecs598.data] {message}")
+
+
+# ----------------------------------------------------------------------------- CIFAR-10
+
+def _cifar10_from_tarball(path):
+    """Read the official ``cifar-10-python.tar.gz`` into uint8 (N,32,32,3) arrays."""
+    batches = {}
+    with tarfile.open(path, "r:gz") as tar:
+        for member in tar.getmembers():
+            base = member.name.rsplit("/", 1)[-1]
+            if base.startswith("data_batch_") or base == "test_batch":
+                batches[base] = pickle.load(tar.extractfile(member), encoding="latin1")
+
+    def stack(names):
+        data = np.concatenate([batches[n]["data"] for n in names])
+        labels = np.concatenate([np.asarray(batches[n]["labels"]) for n in names])
+        return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy(), labels.astype(np.int64)
+
+    X_train, y_train = stack([f"data_batch_{i}" for i in range(1, 6)])
+    X_test, y_test = stack(["test_batch"])
+    return X_train, y_train, X_test, y_test
+
+
+def load_cifar10_arrays():
+    """Load CIFAR-10 as numpy arrays.
+
+    Order: the full official set if cached, else the mirror's genuine subset, else a download of
+    the full set. The full set's arrays are cached as ``cifar10_full.npz`` after the first read.
+
+    Returns a dict with ``X_train`` uint8 (N,32,32,3), ``y_train`` int64 (N,), ``X_test``,
+    ``y_test``, ``label_names`` (10 str) and ``source`` (a sentence naming the data).
+    """
+    unpacked = data_dir() / "cifar10_full.npz"
+    if unpacked.exists():
+        with np.load(unpacked) as f:
+            arrays = [f[k] for k in ("X_train", "y_train", "X_test", "y_test")]
+        source = "full CIFAR-10 (50,000 train / 10,000 test)"
+    else:
+        tarball = locate("cifar10")
+        subset = None if tarball is not None else locate("cifar10_subset")
+        if tarball is None and subset is None:
+            tarball = fetch("cifar10")  # downloads, or raises a clear ResourceUnavailable
+        if tarball is not None:
+            arrays = _cifar10_from_tarball(tarball)
+            np.savez(unpacked, **dict(zip(("X_train", "y_train", "X_test", "y_test"), arrays)))
+            source = "full CIFAR-10 (50,000 train / 10,000 test)"
+        else:
+            with np.load(subset) as f:
+                arrays = [f["train_data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy(),
+                          f["train_labels"].astype(np.int64),
+                          f["test_data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy(),
+                          f["test_labels"].astype(np.int64)]
+            source = (f"genuine CIFAR-10 SUBSET from the data mirror ({len(arrays[1]):,} train / "
+                      f"{len(arrays[3]):,} test images; the full set is downloaded when online)")
+    _say(f"loaded {source}")
+    X_train, y_train, X_test, y_test = arrays
+    return dict(X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
+                label_names=list(CIFAR10_CLASSES), source=source)
+
+
+# ----------------------------------------------------------------------------- MNIST
+
+def read_idx(path):
+    """Read a (gzipped) IDX file: magic 2051 gives uint8 (N,rows,cols), 2049 gives uint8 (N,)."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    magic = int.from_bytes(raw[0:4], "big")
+    count = int.from_bytes(raw[4:8], "big")
+    if magic == 2051:
+        rows, cols = int.from_bytes(raw[8:12], "big"), int.from_bytes(raw[12:16], "big")
+        data = np.frombuffer(raw, dtype=np.uint8, offset=16)
+        return data[: count * rows * cols].reshape(count, rows, cols)
+    if magic == 2049:
+        return np.frombuffer(raw, dtype=np.uint8, offset=8)[:count]
+    raise ValueError(f"{path} is not an IDX image or label file (magic {magic})")
+
+
+def _idx_pair(prefix, split):
+    stem = "train" if split else "t10k"
+    images = read_idx(fetch(f"{prefix}/{stem}-images-idx3-ubyte.gz"))
+    labels = read_idx(fetch(f"{prefix}/{stem}-labels-idx1-ubyte.gz"))
+    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))
+
+
+def load_mnist(train=True):
+    """Load MNIST as (images uint8 (N,28,28), labels int64 (N,)).
+
+    The training split is the full 60,000 images when cached or downloadable; offline with the
+    data mirror it is the mirror's genuine subset (the first 17,435 training images).
+    """
+    if train and locate("mnist/train-images-idx3-ubyte.gz") is None and locate(
+            "mnist_subset/train-images-idx3-ubyte.gz") is not None:
+        images, labels = _idx_pair("mnist_subset", True)
+        _say(f"loaded MNIST train: genuine SUBSET from the data mirror ({len(labels):,} of 60,000 images)")
+        return images, labels
+    images, labels = _idx_pair("mnist", train)
+    _say(f"loaded MNIST {'train' if train else 'test'}: {len(labels):,} images")
+    return images, labels
+
+
+def load_fashion_mnist(train=True):
+    """Load Fashion-MNIST as (images uint8 (N,28,28), labels int64 (N,)).
+
+    Taken from the cache, Debian's ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist``)
+    or the official download.
+    """
+    images, labels = _idx_pair("fashion-mnist", train)
+    _say(f"loaded Fashion-MNIST {'train' if train else 'test'}: {len(labels):,} images")
+    return images, labels
+
+
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+
+
+# ----------------------------------------------------------------------------- small files
+
+def style_image(name):
+    """Return style-transfer image ``name`` (e.g. ``'tubingen'`` or ``'tubingen.jpg'``) as RGB PIL."""
+    if not name.endswith(".jpg"):
+        name += ".jpg"
+    return Image.open(fetch(f"style/{name}")).convert("RGB")
+
+
+def load_checks(name):
+    """Load a reference-output file (``'style_transfer_checks'`` or ``'gan_checks'``) as a dict."""
+    with np.load(fetch(name)) as f:
+        return {k: f[k] for k in f.files}
+
+
+def load_coco_vocab():
+    """The exact vocabulary of EECS 498 A4's ``coco.pt`` (864 tokens), from the data mirror."""
+    with open(fetch("coco_vocab")) as f:
+        return json.load(f)
+
+
+__all__ = ["load_cifar10_arrays", "load_mnist", "load_fashion_mnist", "style_image", "load_checks",
+           "load_coco_vocab", "read_idx", "CIFAR10_CLASSES", "FASHION_MNIST_CLASSES", "ResourceUnavailable"]

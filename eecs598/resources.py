@@ -1,0 +1,303 @@
+"""Registry of every data file and weight file the assignment uses, and how to obtain it.
+
+:func:`fetch` resolves a resource name to a verified local file, trying in order:
+
+1. the cache directory (``EECS598_DATA_DIR``, default ``<repo>/datasets``);
+2. a read-only mirror directory (``EECS598_DATA_MIRROR``; CI points it at ``../shared/data``)
+   and any system directory the resource names (Debian's ``dataset-fashion-mnist``);
+3. the official URL, streamed with a progress bar to a temporary file that is renamed into the
+   cache only after its checksum matches.
+
+A cached file whose checksum does not match (corrupted, truncated) is deleted and obtained again,
+never used. When nothing works, :class:`ResourceUnavailable` says which file is missing, where it
+comes from and where to put it. ``EECS598_OFFLINE=1`` skips download attempts.
+"""
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR_ENV = "EECS598_DATA_DIR"
+MIRROR_ENV = "EECS598_DATA_MIRROR"
+OFFLINE_ENV = "EECS598_OFFLINE"
+DOWNLOAD_TIMEOUT_S = 30
+
+_UMICH = "http://web.eecs.umich.edu/~justincj/teaching/eecs498/"
+_A4_STYLES_ZIP = _UMICH + "a4_styles.zip"
+_CS231N_A3_ZIP = "https://cs231n.github.io/assignments/2020/assignment3_jupyter.zip"
+_MNIST = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+_FASHION = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+_TORCH_MODELS = "https://download.pytorch.org/models/"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One file: where it lives in the cache, where it comes from, how to check it.
+
+    ``checksum`` is ``"sha256:<hex>"``, ``"md5:<hex>"``, ``"sha256-prefix:<hex>"`` (torchvision's
+    convention of putting the first hex digits of the sha256 in the file name), a tuple of such
+    strings (any may match: the same data packed by different distributors), or ``None`` when no
+    trustworthy checksum is published (then the loader validates the file's structure instead).
+    ``member`` names the file inside a zip at ``url``; ``extra_dirs`` are read-only system folders.
+    """
+
+    name: str
+    filename: str
+    url: str = None
+    checksum: str = None
+    mirror: str = None
+    member: str = None
+    extra_dirs: tuple = ()
+    note: str = ""
+
+
+def _styles(name, sha256, in_a4_zip=True):
+    return Resource(
+        name=f"style/{name}", filename=f"styles/{name}",
+        url=_A4_STYLES_ZIP if in_a4_zip else None, member=f"styles/{name}" if in_a4_zip else None,
+        checksum=f"sha256:{sha256}", mirror=f"styles/{name}",
+        note="" if in_a4_zip else "from the UMich EECS 442 style image set; no stable official URL")
+
+
+def _mnist(prefix, url_base, fname, md5, mirror=None, extra_dirs=(), debian_md5=None):
+    checksum = f"md5:{md5}" if debian_md5 is None else (f"md5:{md5}", f"md5:{debian_md5}")
+    return Resource(name=f"{prefix}/{fname}", filename=f"{prefix}/{fname}", url=url_base + fname,
+                    checksum=checksum, mirror=mirror, extra_dirs=extra_dirs)
+
+
+_FASHION_DIRS = ("/usr/share/datasets/fashion-mnist",)
+
+_ALL = [
+    # CIFAR-10: the full official tarball, or the genuine subset kept in the mirror.
+    Resource("cifar10", "cifar-10-python.tar.gz", "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+             "md5:c58f30108f718f92721af3b95e74349a"),
+    Resource("cifar10_subset", "cifar10_subset.npz", None,
+             "sha256:dce31ad260d5fd79a84d4a162671d4493c9b82202a7e67900382fefb915a1bb1",
+             mirror="cifar10/cifar10_subset.npz",
+             note="genuine CIFAR-10 subset (5,438 train / 1,017 test images); only in the data mirror"),
+    # 25 ImageNet validation images (CS231n / EECS 498).
+    Resource("imagenet_val_25", "imagenet_val_25.npz", "http://cs231n.stanford.edu/imagenet_val_25.npz",
+             "sha256:35141609d22457c791e8fbe10c2d3b09ed0d6a04b669173e9fbebb0b4915cd3c",
+             mirror="imagenet/imagenet_val_25.npz"),
+    # COCO captioning (EECS 498 A4). No checksum is published; load_COCO validates its layout.
+    Resource("coco", "coco.pt", _UMICH + "coco.pt", None,
+             note="378 MB; no published checksum, so its layout is validated on load"),
+    Resource("coco_vocab", "eecs498_a4_coco_vocab.json", None,
+             "sha256:520792177c0ac010131d75c713e3dc542f4b404ce808e8223786de50fb03d065",
+             mirror="coco/eecs498_a4_coco_vocab.json", note="the vocab of coco.pt; only in the data mirror"),
+    # Style transfer images and reference checks.
+    _styles("composition_vii.jpg", "8f992ed4aecd6dd56972d7bc8166761de7c94e670ee6effa8fd05f3daeb33409"),
+    _styles("muse.jpg", "b8a36cd8752497510389782159ccf141d41c3446002a079b458fb7b774d3928a"),
+    _styles("starry_night.jpg", "c31741a09141c2e2d07fc7aa6bdf135c369b804f9433e43fa3ceac19386d1ee6"),
+    _styles("the_scream.jpg", "f3075cddeb974a9ee1d6418f7f33fd05185a7ac7dcb4288bd2805d499a9dcaee"),
+    _styles("tubingen.jpg", "e67d1869f01fd805385c681a80d9ebcf0f70ea4a5fe6127f0606bb1c7f4bf506"),
+    _styles("texture.jpg", "e2a47dffc27c47be9f5277c01c0d3690d9f2c5023a9f35192f61bd9e0f1dddb1", in_a4_zip=False),
+    Resource("style_transfer_checks", "style-transfer-checks.npz", _A4_STYLES_ZIP,
+             "sha256:659a64eb251c9c4ff0c12d5abcc2a93713ac7167d823edd47dbf3805aaa3f3d2",
+             mirror="cs231n_checks/style-transfer-checks.npz", member="style-transfer-checks.npz"),
+    Resource("gan_checks", "gan-checks-tf.npz", _CS231N_A3_ZIP,
+             "sha256:52c137fcfa284f191bf47cd4c66803bf109e5472b0e22341ec8376758e412cee",
+             mirror="cs231n_checks/gan-checks-tf.npz", member="assignment3/gan-checks-tf.npz"),
+    # MNIST (official md5s). The mirror has the test set, all train labels and a train-image subset.
+    _mnist("mnist", _MNIST, "train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+    _mnist("mnist", _MNIST, "train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432",
+           mirror="mnist/train-labels-idx1-ubyte.gz"),
+    _mnist("mnist", _MNIST, "t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3",
+           mirror="mnist/t10k-images-idx3-ubyte.gz"),
+    _mnist("mnist", _MNIST, "t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c",
+           mirror="mnist/t10k-labels-idx1-ubyte.gz"),
+    Resource("mnist_subset/train-images-idx3-ubyte.gz", "mnist_subset/train-images-idx3-ubyte.gz", None,
+             "sha256:903aff422aa6198cfd9eb2ccea2d7eda8b975b4c6edda4ca4c63f7da374a0c56",
+             mirror="mnist/train_subset_first17435/train-images-idx3-ubyte.gz",
+             note="the first 17,435 genuine MNIST training images; only in the data mirror"),
+    Resource("mnist_subset/train-labels-idx1-ubyte.gz", "mnist_subset/train-labels-idx1-ubyte.gz", None,
+             "sha256:1727d547a8ee91a4b0c88d5e2db0ae888f116bdc169a856e5e8fd3b28861255c",
+             mirror="mnist/train_subset_first17435/train-labels-idx1-ubyte.gz"),
+    # Fashion-MNIST: the official md5s, and those of Debian's dataset-fashion-mnist, which holds the
+    # same IDX data re-gzipped.
+    _mnist("fashion-mnist", _FASHION, "train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+           extra_dirs=_FASHION_DIRS, debian_md5="cf8536b0aa1a6ac5fa3f23001093305c"),
+    _mnist("fashion-mnist", _FASHION, "train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe",
+           extra_dirs=_FASHION_DIRS, debian_md5="10bea18fdb374794d4bb42e356e600c9"),
+    _mnist("fashion-mnist", _FASHION, "t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79",
+           extra_dirs=_FASHION_DIRS, debian_md5="f78720b4224f21cce2f2ccf2d7a94c9a"),
+    _mnist("fashion-mnist", _FASHION, "t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310",
+           extra_dirs=_FASHION_DIRS, debian_md5="0d30e22e447f3c33dab9ed536400ac01"),
+    # ImageNet weights, IMAGENET1K_V1 (the spec's expected numbers depend on V1).
+    Resource("squeezenet1_1", "weights/squeezenet1_1-b8a52dc0.pth", _TORCH_MODELS + "squeezenet1_1-b8a52dc0.pth",
+             "sha256-prefix:b8a52dc0", mirror="weights/squeezenet1_1-b8a52dc0.pth"),
+    Resource("mobilenet_v2", "weights/mobilenet_v2-b0353104.pth", _TORCH_MODELS + "mobilenet_v2-b0353104.pth",
+             "sha256-prefix:b0353104", mirror="weights/mobilenet_v2-b0353104.pth"),
+]
+RESOURCES = {r.name: r for r in _ALL}
+
+
+class ResourceUnavailable(RuntimeError):
+    """A resource is in no cache, no mirror, and could not be downloaded."""
+
+
+class ChecksumMismatch(RuntimeError):
+    """A file's checksum differs from the registry's."""
+
+
+def data_dir():
+    """The writable cache directory (``EECS598_DATA_DIR``, default ``<repo>/datasets``)."""
+    return Path(os.environ.get(DATA_DIR_ENV) or REPO_ROOT / "datasets")
+
+
+def mirror_dir():
+    """The read-only mirror directory, or ``None`` when ``EECS598_DATA_MIRROR`` is unset."""
+    value = os.environ.get(MIRROR_ENV)
+    return Path(value) if value else None
+
+
+def file_digest(path, algorithm):
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify(path, checksum):
+    """True when ``path`` matches ``checksum`` (one string, or a tuple of accepted ones).
+
+    Always true for ``checksum=None``.
+    """
+    if checksum is None:
+        return True
+    if isinstance(checksum, tuple):
+        return any(verify(path, c) for c in checksum)
+    kind, expected = checksum.split(":", 1)
+    if kind == "sha256-prefix":
+        return file_digest(path, "sha256").startswith(expected)
+    return file_digest(path, kind) == expected
+
+
+def _torch_hub_checkpoint(res):
+    """torch.hub's own cache, where torchvision puts downloaded weights."""
+    if not res.filename.startswith("weights/"):
+        return None
+    import torch.hub
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(res.filename).name
+
+
+def _copy_verified(src, dest, checksum):
+    """Copy ``src`` to ``dest`` through a temporary file, renaming only a verified copy."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        if not verify(tmp, checksum):
+            raise ChecksumMismatch(f"{src} does not match checksum {checksum}")
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return dest
+
+
+def _download(url, dest, desc):
+    """Stream ``url`` to ``dest`` with a progress bar; raises on any network error."""
+    from tqdm.auto import tqdm
+    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with open(dest, "wb") as f, tqdm(total=total, unit="B", unit_scale=True, desc=desc) as bar:
+            for chunk in iter(lambda: response.read(1 << 16), b""):
+                f.write(chunk)
+                bar.update(len(chunk))
+
+
+def _download_verified(res, dest):
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        _download(res.url, tmp, desc=Path(res.filename).name)
+        if res.member:  # the URL is an archive: pull out one member
+            with zipfile.ZipFile(tmp) as zf, zf.open(res.member) as src, open(tmp + ".member", "wb") as out:
+                shutil.copyfileobj(src, out)
+            os.replace(tmp + ".member", tmp)
+        if not verify(tmp, res.checksum):
+            raise ChecksumMismatch(f"download of {res.url} does not match checksum {res.checksum}")
+        os.replace(tmp, dest)
+    finally:
+        for leftover in (tmp, tmp + ".member"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+    return dest
+
+
+def locate(name):
+    """Return a verified local copy of resource ``name`` if one exists already, else ``None``.
+
+    Looks in the cache, torch.hub's checkpoint cache, the mirror and system folders; never downloads.
+    A cached copy that fails its checksum is deleted.
+    """
+    res = RESOURCES[name]
+    cached = data_dir() / res.filename
+    if cached.exists():
+        if verify(cached, res.checksum):
+            return cached
+        print(f"[eecs598] {cached} is corrupted or incomplete (checksum mismatch): removing it.")
+        cached.unlink()
+    hub = _torch_hub_checkpoint(res)
+    if hub is not None and hub.exists() and verify(hub, res.checksum):
+        return hub
+    sources = []
+    if res.mirror and mirror_dir() is not None:
+        sources.append(mirror_dir() / res.mirror)
+    sources += [Path(d) / Path(res.filename).name for d in res.extra_dirs]
+    for src in sources:
+        if src.exists():
+            try:
+                return _copy_verified(src, cached, res.checksum)
+            except (ChecksumMismatch, OSError) as err:
+                print(f"[eecs598] ignoring {src}: {err}")
+    return None
+
+
+def fetch(name, download=True):
+    """Return the path of a verified local copy of resource ``name``, downloading it if needed.
+
+    Raises:
+        KeyError: ``name`` is not in :data:`RESOURCES`.
+        ResourceUnavailable: no copy anywhere and the download failed or was not allowed.
+    """
+    if name not in RESOURCES:
+        raise KeyError(f"unknown resource {name!r}; known: {', '.join(sorted(RESOURCES))}")
+    res = RESOURCES[name]
+    found = locate(name)
+    if found is not None:
+        return found
+    dest = data_dir() / res.filename
+    offline = os.environ.get(OFFLINE_ENV, "").lower() in {"1", "true", "yes"}
+    reason = "downloads disabled" if not download else f"{OFFLINE_ENV} is set" if offline else None
+    if res.url is None:
+        reason = "it has no public download URL"
+    if reason is None:
+        try:
+            return _download_verified(res, dest)
+        except Exception as err:  # network errors come in many types; all mean "not available"
+            reason = f"download failed: {type(err).__name__}: {err}"
+    mirror = mirror_dir()
+    if mirror is None:
+        where = f"not set ({MIRROR_ENV})"
+    else:
+        where = f"{mirror} ({'no ' + repr(res.mirror) + ' there' if res.mirror else 'does not carry this file'})"
+    raise ResourceUnavailable(
+        f"{Path(res.filename).name} ({name}) is not available: {reason}.\n"
+        f"  official source: {res.url or 'none'}" + (f" (member {res.member})" if res.member else "") + "\n"
+        f"  put the file at: {dest}\n"
+        f"  data mirror: {where}" + (f"\n  note: {res.note}" if res.note else ""))
+
+
+def available(name):
+    """True when ``name`` can be had without downloading (cache, hub cache, mirror or system)."""
+    return locate(name) is not None

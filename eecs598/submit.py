@@ -1,0 +1,122 @@
+"""Build the A4 submission zip.
+
+``make_a4_submission(path, uniquename, umid)`` writes ``{uniquename}_{umid}_A4.zip`` in ``path``
+holding the original 15 A4 files plus this repository's GAN notebook and its sample images,
+each stored under its bare file name.
+
+Differences from the original ``eecs598/submit.py``:
+
+* Every missing file is reported at once, in one ``ValueError``, before the zip is created (the
+  original stopped at the first missing file and left a partial zip behind).
+* ``_get_user_info`` used names it never defined, so calling with ``uniquename=None`` or
+  ``umid=None`` crashed. Fixed: the missing values are asked for with ``input()``, and all values
+  are validated (non-empty uniquename without spaces or slashes; umid of exactly 8 digits).
+"""
+import os
+import re
+import zipfile
+
+# The original A4 file list, in its order [spec A.1].
+_A4_FILES = [
+    "network_visualization.py",
+    "network_visualization.ipynb",
+    "style_transfer.py",
+    "style_transfer.ipynb",
+    "pytorch_autograd_and_nn.py",
+    "pytorch_autograd_and_nn.ipynb",
+    "rnn_lstm_attention_captioning.py",
+    "rnn_lstm_attention_captioning.ipynb",
+    "pytorch_autograd_and_nn.pkl",
+    "rnn_lstm_attention_submission.pkl",
+    "saliency_maps_results.jpg",
+    "adversarial_attacks_results.jpg",
+    "class_viz_result.jpg",
+    "style_transfer_result.jpg",
+    "feature_inversion_result.jpg",
+]
+
+# Added by this repository: the GAN notebook (CS231n A3's GAN part) and its sample images.
+_GAN_FILES = [
+    "generative_adversarial_networks.py",
+    "generative_adversarial_networks.ipynb",
+    "gan_vanilla.jpg",
+    "gan_lsgan.jpg",
+    "gan_dcgan.jpg",
+]
+
+SUBMISSION_FILES = _A4_FILES + _GAN_FILES
+
+_UMID_RE = re.compile(r"^\d{8}$")
+_UNIQUENAME_RE = re.compile(r"^[^\s/\\]+$")
+_MAX_TRIES = 3  # prompts per value before giving up
+
+
+def check_submission_files(path, file_list=None):
+    """Return the files of the submission that are missing from ``path`` (empty if complete).
+
+    Inputs:
+    - path: folder holding the assignment files.
+    - file_list: names to look for; defaults to ``SUBMISSION_FILES``.
+
+    Returns:
+    - missing: list of missing file names, in submission order.
+    """
+    file_list = SUBMISSION_FILES if file_list is None else file_list
+    return [name for name in file_list if not os.path.isfile(os.path.join(path, name))]
+
+
+def make_a4_submission(assignment_path, uniquename=None, umid=None):
+    """Zip the A4 files (plus the GAN files) into ``{uniquename}_{umid}_A4.zip``.
+
+    Inputs:
+    - assignment_path: folder holding the files; the zip is written there.
+    - uniquename: UMich uniquename, e.g. 'justincj'; asked for with input() when None.
+    - umid: 8-digit UMich id, e.g. '12345678'; asked for with input() when None.
+
+    Returns:
+    - zip_path: str path of the written zip.
+
+    Raises ValueError naming every missing file (no zip is written then), or for an invalid
+    uniquename / umid.
+    """
+    return _make_submission(assignment_path, SUBMISSION_FILES, "A4", uniquename, umid)
+
+
+def _make_submission(assignment_path, file_list, assignment_no, uniquename=None, umid=None):
+    missing = check_submission_files(assignment_path, file_list)
+    if missing:
+        raise ValueError(
+            "Could not find %d file(s) needed for the submission in %s:\n%s\n"
+            "Run every notebook to the end (it writes the .pkl/.jpg results) and save it."
+            % (len(missing), os.path.abspath(assignment_path),
+               "\n".join('  "%s"' % name for name in missing)))
+    uniquename, umid = _get_user_info(uniquename, umid)
+    zip_path = os.path.join(assignment_path, "{}_{}_{}.zip".format(uniquename, umid, assignment_no))
+    print("Writing zip file to: ", zip_path)
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for filename in file_list:
+            zf.write(os.path.join(assignment_path, filename), filename)
+    return zip_path
+
+
+def _ask(prompt, value, pattern, what):
+    """Validate ``value``; when it is None, ask with input() up to _MAX_TRIES times."""
+    if value is not None:
+        value = str(value).strip()
+        if not pattern.match(value):
+            raise ValueError("Invalid %s: %r" % (what, value))
+        return value
+    for _ in range(_MAX_TRIES):
+        value = input(prompt).strip()
+        if pattern.match(value):
+            return value
+        print("Invalid %s: %r" % (what, value))
+    raise ValueError("No valid %s given after %d tries" % (what, _MAX_TRIES))
+
+
+def _get_user_info(uniquename=None, umid=None):
+    """Return (uniquename, umid), prompting for whichever is None (fixed: the original crashed)."""
+    uniquename = _ask("Enter your uniquename (e.g. justincj): ", uniquename, _UNIQUENAME_RE,
+                      "uniquename (non-empty, no spaces or slashes)")
+    umid = _ask("Enter your umid (e.g. 12345678): ", umid, _UMID_RE, "umid (8 digits)")
+    return uniquename, umid

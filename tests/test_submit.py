@@ -1,0 +1,104 @@
+"""Tests for eecs598.submit: zip contents, missing files and the prompted user info."""
+import builtins
+import os
+import zipfile
+
+import pytest
+
+from eecs598 import submit
+from eecs598.submit import (SUBMISSION_FILES, _A4_FILES, _GAN_FILES, check_submission_files,
+                            make_a4_submission)
+
+SPEC_A4_FILES = [
+    "network_visualization.py", "network_visualization.ipynb",
+    "style_transfer.py", "style_transfer.ipynb",
+    "pytorch_autograd_and_nn.py", "pytorch_autograd_and_nn.ipynb",
+    "rnn_lstm_attention_captioning.py", "rnn_lstm_attention_captioning.ipynb",
+    "pytorch_autograd_and_nn.pkl", "rnn_lstm_attention_submission.pkl",
+    "saliency_maps_results.jpg", "adversarial_attacks_results.jpg", "class_viz_result.jpg",
+    "style_transfer_result.jpg", "feature_inversion_result.jpg",
+]
+GAN = ["generative_adversarial_networks.py", "generative_adversarial_networks.ipynb",
+       "gan_vanilla.jpg", "gan_lsgan.jpg", "gan_dcgan.jpg"]
+
+
+def _populate(path, names=SUBMISSION_FILES):
+    for name in names:
+        (path / name).write_bytes(("content of " + name).encode())
+
+
+def _no_input(prompt=""):
+    raise AssertionError("input() should not be called")
+
+
+def test_file_lists():
+    assert _A4_FILES == SPEC_A4_FILES
+    assert _GAN_FILES == GAN
+    assert SUBMISSION_FILES == SPEC_A4_FILES + GAN
+
+
+def test_zip_contents_order_and_bare_names(tmp_path, monkeypatch):
+    monkeypatch.setattr(builtins, "input", _no_input)
+    _populate(tmp_path)
+    (tmp_path / "extra.txt").write_text("not submitted")
+    zip_path = make_a4_submission(str(tmp_path), "justincj", "12345678")
+    assert os.path.samefile(zip_path, tmp_path / "justincj_12345678_A4.zip")
+    with zipfile.ZipFile(zip_path) as zf:
+        assert zf.namelist() == SPEC_A4_FILES + GAN
+        for name in zf.namelist():
+            assert zf.read(name) == ("content of " + name).encode()
+
+
+def test_missing_files_listed_at_once_and_no_zip(tmp_path, monkeypatch):
+    monkeypatch.setattr(builtins, "input", _no_input)
+    missing = ["style_transfer.py", "rnn_lstm_attention_submission.pkl", "gan_dcgan.jpg"]
+    _populate(tmp_path, [n for n in SUBMISSION_FILES if n not in missing])
+    assert check_submission_files(str(tmp_path)) == missing
+    with pytest.raises(ValueError) as err:
+        make_a4_submission(str(tmp_path), "justincj", "12345678")
+    message = str(err.value)
+    for name in missing:
+        assert '"%s"' % name in message
+    assert "3 file(s)" in message
+    assert not list(tmp_path.glob("*.zip"))
+
+
+def test_check_submission_files_complete(tmp_path):
+    _populate(tmp_path)
+    assert check_submission_files(str(tmp_path)) == []
+    assert check_submission_files(str(tmp_path / "nowhere")) == SUBMISSION_FILES
+
+
+def test_none_arguments_prompt(tmp_path, monkeypatch):
+    _populate(tmp_path)
+    answers = iter(["  justincj ", "1234", "12345678"])  # the first umid is invalid: asked again
+    prompts = []
+
+    def fake_input(prompt=""):
+        prompts.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr(builtins, "input", fake_input)
+    zip_path = make_a4_submission(str(tmp_path))
+    assert os.path.basename(zip_path) == "justincj_12345678_A4.zip"
+    assert len(prompts) == 3 and "uniquename" in prompts[0] and "umid" in prompts[1]
+
+
+def test_only_missing_value_is_prompted(tmp_path, monkeypatch):
+    _populate(tmp_path)
+    monkeypatch.setattr(builtins, "input", lambda prompt="": "87654321")
+    zip_path = make_a4_submission(str(tmp_path), uniquename="someone")
+    assert os.path.basename(zip_path) == "someone_87654321_A4.zip"
+
+
+def test_invalid_user_info_raises(tmp_path, monkeypatch):
+    _populate(tmp_path)
+    monkeypatch.setattr(builtins, "input", _no_input)
+    with pytest.raises(ValueError, match="umid"):
+        make_a4_submission(str(tmp_path), "justincj", "1234567")
+    with pytest.raises(ValueError, match="uniquename"):
+        make_a4_submission(str(tmp_path), "justin cj", "12345678")
+    monkeypatch.setattr(builtins, "input", lambda prompt="": "")
+    with pytest.raises(ValueError, match="tries"):
+        submit._get_user_info(None, "12345678")
+    assert not list(tmp_path.glob("*.zip"))
