@@ -99,7 +99,9 @@ _ALL = [
     _styles("texture.jpg", "e2a47dffc27c47be9f5277c01c0d3690d9f2c5023a9f35192f61bd9e0f1dddb1", in_a4_zip=False),
     Resource("style_transfer_checks", "style-transfer-checks.npz", _A4_STYLES_ZIP,
              "sha256:659a64eb251c9c4ff0c12d5abcc2a93713ac7167d823edd47dbf3805aaa3f3d2",
-             mirror="cs231n_checks/style-transfer-checks.npz", member="style-transfer-checks.npz"),
+             mirror="cs231n_checks/style-transfer-checks.npz", member="style-transfer-checks.npz",
+             note="the checksum is that of the CS231n 2017 file (tv_out 303.2237); a later edition "
+                  "of the file (tv_out 303.47) fails it and is then not used"),
     Resource("gan_checks", "gan-checks-tf.npz", _CS231N_A3_ZIP,
              "sha256:52c137fcfa284f191bf47cd4c66803bf109e5472b0e22341ec8376758e412cee",
              mirror="cs231n_checks/gan-checks-tf.npz", member="assignment3/gan-checks-tf.npz"),
