@@ -1,4 +1,5 @@
-"""Command line: ``python -m eecs598 run [NOTEBOOK ...] [--fast] [--out DIR]``."""
+"""Command line: ``python -m eecs598 run [NOTEBOOK ...] [--fast] [--out DIR]``,
+``python -m eecs598 grade SUBMISSION [--out results.json]`` and ``python -m eecs598 release OUT/``."""
 import argparse
 import sys
 
@@ -16,9 +17,25 @@ def main(argv=None):
     run.add_argument("--out", default="outputs", help="folder for executed notebooks and artifacts")
     run.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
 
+    from .grading import cli as grading_cli
+    grading_cli.add_parser(commands)
+    rel = commands.add_parser("release", help="write the student release (solutions stripped) to OUT")
+    rel.add_argument("out", metavar="OUT", help="folder for the release (must be empty unless --force)")
+    rel.add_argument("--force", action="store_true", help="replace a non-empty OUT")
+
     args = parser.parse_args(argv)
     if args.command == "run":
         return run_notebooks.run(args.notebooks, args.out, args.fast, args.timeout)
+    if args.command == "grade":
+        return grading_cli.run(args)
+    if args.command == "release":
+        from .release import ReleaseError, release
+        try:
+            release(args.out, force=args.force)
+        except ReleaseError as err:
+            print(f"release failed: {err}", file=sys.stderr)
+            return 1
+        return 0
     return 2
 
 

@@ -1,0 +1,114 @@
+"""``python -m eecs598 grade SUBMISSION [--out results.json]`` and batch mode over a folder.
+
+SUBMISSION is a zip made by ``make_a4_submission`` or a folder holding the modules. A folder
+that holds no module but zips / sub-folders is graded as a *batch*: every submission in it, in
+parallel (``--jobs``), one results file each under ``--out-dir`` and one CSV of scores.
+"""
+import csv
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .questions import QUESTIONS
+
+
+def add_parser(commands):
+    p = commands.add_parser("grade", help="autograde a submission (zip or folder) or a folder of submissions",
+                            description=__doc__)
+    p.add_argument("submission", help="submission zip, submission folder, or folder of submissions")
+    p.add_argument("--out", default=None, help="results.json path (single submission; default: print only)")
+    p.add_argument("--out-dir", default="graded", help="batch mode: folder for <name>.results.json files")
+    p.add_argument("--csv", default=None, help="batch mode: CSV of scores (default: OUT_DIR/scores.csv)")
+    p.add_argument("--batch", action="store_true", help="treat SUBMISSION as a folder of submissions")
+    p.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)),
+                   help="batch mode: submissions graded at once")
+    p.add_argument("--questions", nargs="*", choices=list(QUESTIONS), help="grade only these questions")
+    p.add_argument("--public-only", action="store_true", help="skip the hidden tests")
+    p.add_argument("--mem-mb", type=int, default=None, help="memory a question's process may add (MB)")
+    p.add_argument("--quiet", action="store_true", help="no per-test summary")
+    return p
+
+
+def _is_single(path):
+    from .grade import MODULES
+    path = Path(path)
+    return path.is_file() or any((path / f"{m}.py").exists() for m in MODULES)
+
+
+def _batch_items(folder):
+    folder = Path(folder)
+    return sorted(p for p in folder.iterdir()
+                  if (p.is_file() and p.suffix == ".zip") or (p.is_dir() and not p.name.startswith(".")))
+
+
+def run(args):
+    import torch
+    torch.set_num_threads(1)
+    from .grade import Reference, grade
+    from .results import summary, write_results
+    from .sandbox import DEFAULT_MEM_MB, Sandbox
+
+    sub = Path(args.submission)
+    if not sub.exists():
+        print(f"error: {sub} does not exist", file=sys.stderr)
+        return 2
+    batch = args.batch or not _is_single(sub)
+    try:
+        return _run(args, sub, batch, Reference, grade, summary, write_results, DEFAULT_MEM_MB, Sandbox)
+    except Exception as err:  # Gradescope: always leave a valid results.json behind
+        if args.out and not batch:
+            import traceback
+            write_results({"score": 0, "output": "The autograder failed; tell the instructors.",
+                           "tests": [{"name": "Autograder error", "score": 0, "max_score": 0,
+                                      "output": f"{type(err).__name__}: {err}", "visibility": "visible"},
+                                     {"name": "Autograder traceback", "score": 0, "max_score": 0,
+                                      "output": traceback.format_exc()[-5000:], "visibility": "hidden"}]},
+                          args.out)
+        raise
+
+
+def _run(args, sub, batch, Reference, grade, summary, write_results, DEFAULT_MEM_MB, Sandbox):
+    hide = [sub.resolve()]  # other students' files: not visible from inside the sandbox
+    reference = Reference()
+    with Sandbox(mem_mb=args.mem_mb or DEFAULT_MEM_MB, hide=hide) as sandbox:
+        if not batch:
+            results = grade(sub, sandbox, reference, args.questions, include_hidden=not args.public_only)
+            if not args.quiet:
+                print(summary(results, f"== {sub}"))
+            if args.out:
+                write_results(results, args.out)
+                print(f"results written to {args.out}")
+            return 0
+        items = _batch_items(sub)
+        if not items:
+            print(f"error: no submissions (zips or folders) in {sub}", file=sys.stderr)
+            return 2
+        out_dir = Path(args.out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        start = time.time()
+
+        def one(item):
+            t0 = time.time()
+            results = grade(item, sandbox, reference, args.questions, include_hidden=not args.public_only)
+            name = item.stem if item.is_file() else item.name
+            write_results(results, out_dir / f"{name}.results.json")
+            return name, results, time.time() - t0
+
+        rows = []
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for name, results, secs in pool.map(one, items):
+                per_q = results["extra_data"]["per_question"]
+                rows.append([name, results["score"]] + [per_q.get(q, {}).get("score", "") for q in QUESTIONS]
+                            + [round(secs, 1)])
+                print(f"{name:<40} {results['score']:>6g} / {results['max_score']:g}   ({secs:.1f} s)", flush=True)
+        csv_path = Path(args.csv) if args.csv else out_dir / "scores.csv"
+        with open(csv_path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["submission", "total"] + list(QUESTIONS) + ["seconds"])
+            writer.writerows(rows)
+        elapsed = time.time() - start
+        print(f"graded {len(rows)} submissions in {elapsed:.1f} s ({len(rows) / elapsed * 60:.1f} per minute, "
+              f"{args.jobs} at once); scores in {csv_path}; {sandbox.describe()}")
+    return 0

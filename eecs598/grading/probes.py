@@ -1,0 +1,345 @@
+"""How the grader calls student functions: each probe builds its inputs from a small spec,
+calls the student's code and returns plain outputs (tensors, numbers) to compare.
+
+The same probe runs twice: in the sandboxed child on the student's module, and in the grader on
+the trusted reference module (or its outputs are stored, for the public tests of the release).
+Probes hold no expected values and no solution code; they ship with the release.
+"""
+import math
+
+import torch
+import torch.nn as nn
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.long, "long": torch.long}
+
+
+class NotImplementedYet(Exception):
+    """A student function returned None: its ``pass`` stub is still in place."""
+
+
+# ------------------------------------------------------------------------------ input builders
+def make(spec):
+    """Build an input from its spec (dicts with key "t"); lists and literals pass through."""
+    if isinstance(spec, list):
+        return [make(s) for s in spec]
+    if not isinstance(spec, dict) or "t" not in spec:
+        return spec
+    kind = spec["t"]
+    dtype = _DTYPES[spec.get("dtype", "float64")]
+    shape = tuple(spec.get("shape", ()))
+    gen = torch.Generator().manual_seed(int(spec.get("seed", 0)))
+    if kind == "linspace":
+        n = math.prod(shape)
+        return torch.linspace(spec["lo"], spec["hi"], steps=n, dtype=torch.float64).reshape(shape).to(dtype)
+    if kind == "randn":
+        return (spec.get("scale", 1.0) * torch.randn(shape, generator=gen, dtype=torch.float64)).to(dtype)
+    if kind == "rand":
+        return torch.rand(shape, generator=gen, dtype=torch.float64).to(dtype)
+    if kind == "randint":
+        return torch.randint(spec.get("low", 0), spec["high"], shape, generator=gen)
+    if kind == "tensor":
+        return torch.tensor(spec["values"], dtype=dtype)
+    if kind == "tuple":
+        return tuple(make(s) for s in spec["items"])
+    raise ValueError(f"unknown input kind {kind!r}")
+
+
+def fill_params(model, seed=0):
+    """Set every parameter to values that depend only on its shape (and ``seed``), so a student
+    model and the reference get the same weights whatever their attribute names or order."""
+    with torch.no_grad():
+        for p in model.parameters():
+            n = p.numel()
+            fan_in = max(1, n // max(1, p.shape[0])) if p.dim() > 1 else max(1, n)
+            idx = torch.arange(n, dtype=torch.float64)
+            values = torch.sin(0.7 * idx + 0.3 * p.dim() + 0.11 * seed + 0.01 * n) * (1.5 / math.sqrt(fan_in))
+            p.copy_(values.reshape(p.shape).to(p.dtype))
+    return model
+
+
+def _need(value, what):
+    if value is None:
+        raise NotImplementedYet(f"not implemented yet: {what} returned None (its `pass` stub is still there)")
+    if isinstance(value, (tuple, list)) and value and all(v is None for v in value):
+        raise NotImplementedYet(f"not implemented yet: {what} returned only None values (its `pass` stub is still there)")
+    return value
+
+
+def _plain(value, what):
+    """Tensor / number / tuple of them -> something the codec can send."""
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (tuple, list)):
+        return [_plain(v, what) for v in value]
+    raise TypeError(f"{what} returned a {type(value).__name__}, expected a tensor")
+
+
+def _get(mod, name):
+    obj = mod
+    for part in name.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            raise NotImplementedYet(f"{name} is missing from the submitted module")
+    return obj
+
+
+# ------------------------------------------------------------------------------------ probes
+PROBES = {}
+
+
+def probe(fn):
+    PROBES[fn.__name__] = fn
+    return fn
+
+
+def run(name, module, args):
+    if name not in PROBES:
+        raise ValueError(f"unknown probe {name!r}")
+    return PROBES[name](module, **args)
+
+
+@probe
+def call(mod, fn, inputs=(), kwargs=None, select=None, grads=False):
+    """``fn(*inputs, **kwargs)``; ``select`` picks outputs of a tuple; ``grads`` adds the gradient
+    of sum(out * fixed weights) w.r.t. every floating input (is the function differentiable?)."""
+    args = [make(s) for s in inputs]
+    kw = {k: make(v) for k, v in (kwargs or {}).items()}
+    if grads:
+        for a in args:
+            if isinstance(a, torch.Tensor) and a.is_floating_point():
+                a.requires_grad_(True)
+    out = _need(_get(mod, fn)(*args, **kw), fn)
+    if select is not None:
+        if not isinstance(out, (tuple, list)):
+            raise TypeError(f"{fn} should return a tuple, got {type(out).__name__}")
+        out = [_need(out[i], f"{fn} (output {i})") for i in select]
+    result = {"out": _plain(out, fn)}
+    if grads:
+        first = out[0] if isinstance(out, (list, tuple)) else out
+        w = torch.sin(torch.arange(first.numel(), dtype=first.dtype)).reshape(first.shape)
+        g = torch.autograd.grad((first * w).sum(), [a for a in args if isinstance(a, torch.Tensor)
+                                                     and a.requires_grad], allow_unused=True)
+        result["grads"] = [x if x is not None else None for x in g]
+    return result
+
+
+@probe
+def rnn_step_backward(mod, N, D, H, seed):
+    g = {"t": "randn", "seed": seed}
+    x, h, Wx, Wh, b, dnext = (make(dict(g, shape=s, seed=seed + i)) for i, s in
+                              enumerate([(N, D), (N, H), (D, H), (H, H), (H,), (N, H)]))
+    _, cache = _need(_get(mod, "rnn_step_forward")(x, h, Wx, Wh, b), "rnn_step_forward")
+    out = _need(_get(mod, "rnn_step_backward")(dnext, cache), "rnn_step_backward")
+    return {"grads": _plain(list(out), "rnn_step_backward")}
+
+
+@probe
+def rnn_backward(mod, N, T, D, H, seed):
+    x, h0, Wx, Wh, b, dout = (make({"t": "randn", "seed": seed + i, "shape": s}) for i, s in
+                              enumerate([(N, T, D), (N, H), (D, H), (H, H), (H,), (N, T, H)]))
+    _, cache = _need(_get(mod, "rnn_forward")(x, h0, Wx, Wh, b), "rnn_forward")
+    out = _need(_get(mod, "rnn_backward")(dout, cache), "rnn_backward")
+    return {"grads": _plain(list(out), "rnn_backward")}
+
+
+def _build(mod, ctor, ctor_args=(), ctor_kwargs=None, pick=None):
+    obj = _need(_get(mod, ctor)(*[make(a) for a in ctor_args],
+                                **{k: make(v) for k, v in (ctor_kwargs or {}).items()}), ctor)
+    if pick is not None:
+        obj = _need(obj[pick], f"{ctor}()[{pick}]")
+    if not isinstance(obj, nn.Module):
+        raise TypeError(f"{ctor} should give an nn.Module, got {type(obj).__name__}")
+    return obj
+
+
+@probe
+def module(mod, ctor, input, ctor_args=(), ctor_kwargs=None, pick=None, train=True, fill=True,
+           method="forward", extra_inputs=()):
+    """Build a module (class or factory), give it shape-determined weights, run it on ``input``."""
+    model = _build(mod, ctor, ctor_args, ctor_kwargs, pick)
+    if fill:
+        fill_params(model)
+    model.train(train)
+    x = make(input)
+    if isinstance(x, torch.Tensor) and x.is_floating_point():
+        x = x.to(next(model.parameters()).dtype) if any(True for _ in model.parameters()) else x
+    out = _need(getattr(model, method)(x, *[make(e) for e in extra_inputs]), f"{ctor}.{method}")
+    return {"out": _plain(out, ctor),
+            "num_params": sum(p.numel() for p in model.parameters()),
+            "param_shapes": sorted(list(p.shape) for p in model.parameters())}
+
+
+@probe
+def param_summary(mod, ctor, ctor_args=(), ctor_kwargs=None, pick=None, is_list=False):
+    """Shapes, dtypes, requires_grad, zero-ness and spread of freshly initialised parameters."""
+    if is_list:
+        params = _need(_get(mod, ctor)(*[make(a) for a in ctor_args],
+                                       **{k: make(v) for k, v in (ctor_kwargs or {}).items()}), ctor)
+        if not isinstance(params, (list, tuple)) or any(p is None for p in params):
+            raise NotImplementedYet(f"not implemented yet: {ctor} should return a list of tensors")
+    else:
+        params = list(_build(mod, ctor, ctor_args, ctor_kwargs, pick).parameters())
+        if not params:
+            raise NotImplementedYet(f"not implemented yet: {ctor} creates no parameters")
+    rows = []
+    for p in params:
+        rows.append({"shape": list(p.shape), "dtype": str(p.dtype), "requires_grad": bool(p.requires_grad),
+                     "all_zero": bool((p == 0).all()), "std": float(p.detach().double().std()) if p.numel() > 1 else 0.0})
+    rows.sort(key=lambda r: (len(r["shape"]), r["shape"], r["all_zero"]))
+    return {"params": rows}
+
+
+@probe
+def optimizer(mod, fn, model_ctor=None, fn_args=()):
+    """The optimizer's class and hyperparameters (and that it holds every model parameter)."""
+    if model_ctor:  # fn(model) -> optimizer
+        model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+        opt = _need(_get(mod, fn)(model), fn)
+    else:           # fn() -> (model, optimizer)
+        pair = _need(_get(mod, fn)(*fn_args), fn)
+        model, opt = pair
+        _need(model, f"{fn} (model)")
+        _need(opt, f"{fn} (optimizer)")
+    if not isinstance(opt, torch.optim.Optimizer):
+        raise TypeError(f"{fn} should give a torch.optim optimizer, got {type(opt).__name__}")
+    group = opt.param_groups[0]
+    hyper = {k: (list(v) if isinstance(v, tuple) else v) for k, v in group.items()
+             if k in ("lr", "momentum", "weight_decay", "nesterov", "betas", "dampening")}
+    held = {id(p) for g in opt.param_groups for p in g["params"]}
+    return {"class": type(opt).__name__, "hyper": hyper,
+            "holds_all_params": all(id(p) in held for p in model.parameters())}
+
+
+# ---------------------------------------------------------------------------- captioning (Q2)
+class _FakeFeatureExtractor:
+    """Stands in for the MobileNetV2 FeatureExtractor (provided code, not graded): a fixed
+    projection of 4x4-pooled pixels, so no pretrained weights are needed inside the sandbox."""
+
+    def __init__(self, pooling=False, verbose=False, device="cpu", dtype=torch.float32, **kwargs):
+        self.pooling, self.dtype = pooling, dtype
+        gen = torch.Generator().manual_seed(598)
+        self.proj = torch.randn(1280, 3, generator=gen, dtype=torch.float64) * 0.5
+
+    def extract_mobilenet_feature(self, img, verbose=False):
+        x = img.to(torch.float64) / 255.0
+        x = nn.functional.adaptive_avg_pool2d(x, 4)                         # (N, 3, 4, 4)
+        feat = torch.einsum("kc,nchw->nkhw", self.proj, x)                   # (N, 1280, 4, 4)
+        if self.pooling:
+            feat = feat.mean(dim=(2, 3))
+        return feat.to(self.dtype)
+
+
+@probe
+def captioning(mod, cell_type, N, T, H, W, mode="loss", max_length=6, seed=0):
+    mod.FeatureExtractor = _FakeFeatureExtractor  # provided code; replaced in student and reference alike
+    word_to_idx = {"<NULL>": 0, "<START>": 1, "<END>": 2, "cat": 3, "dog": 4, "sat": 5, "on": 6}
+    V = len(word_to_idx)
+    ctor = _get(mod, "CaptioningRNN")
+    model = ctor(word_to_idx, input_dim=1280, wordvec_dim=W, hidden_dim=H, cell_type=cell_type,
+                 ignore_index=0, dtype=torch.float64)
+    if not any(True for _ in model.parameters()):
+        raise NotImplementedYet("not implemented yet: CaptioningRNN.__init__ creates no parameters")
+    fill_params(model, seed)
+    gen = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (N, 3, 112, 112), generator=gen).to(torch.uint8)
+    if mode == "loss":
+        captions = torch.randint(0, V, (N, T + 1), generator=gen)
+        captions[:, 0] = 1
+        captions[0, -2:] = 0  # some <NULL> padding, which must be ignored
+        loss = _need(model(images, captions), "CaptioningRNN.forward")
+        return {"loss": _plain(loss, "forward"), "num_params": sum(p.numel() for p in model.parameters())}
+    out = _need(model.sample(images, max_length=max_length), "CaptioningRNN.sample")
+    if cell_type == "attention":
+        caps, attn = out
+        return {"captions": _plain(caps, "sample"), "attn": _plain(attn, "sample")}
+    return {"captions": _plain(out, "sample")}
+
+
+# ------------------------------------------------------------------------ network visualization
+class TinyNet(nn.Module):
+    """A small CNN (seeded, not trained) standing in for SqueezeNet: same (N, 3, H, W) -> (N, M)."""
+
+    def __init__(self, seed=0, num_classes=10):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                      nn.Conv2d(8, 16, 3, padding=1), nn.ReLU())
+        self.classifier = nn.Sequential(nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(64, num_classes))
+        gen = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for p in self.parameters():
+                fan_in = p[0].numel() if p.dim() > 1 else p.numel()
+                p.copy_(torch.randn(p.shape, generator=gen) * (2.0 / fan_in) ** 0.5)
+        self.eval()
+        for p in self.parameters():
+            p.requires_grad_(False)
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def _images(N, size, seed):
+    return make({"t": "randn", "shape": [N, 3, size, size], "seed": seed, "dtype": "float32"})
+
+
+@probe
+def saliency(mod, N=3, size=16, seed=0, fn="compute_saliency_maps", extra=None):
+    model = TinyNet(seed)
+    X = _images(N, size, seed + 1)
+    y = torch.arange(N) % 10
+    out = _need(_get(mod, fn)(X, y, model, **(extra or {})), fn)
+    return {"out": _plain(out, fn)}
+
+
+@probe
+def adversarial(mod, shift, size=16, seed=0, max_iter=100):
+    """Target: the class ``shift`` places after the model's current prediction (never already it)."""
+    model = TinyNet(seed)
+    X = _images(1, size, seed + 1)
+    target = (int(model(X).argmax(1)[0]) + shift) % 10
+    X_adv = _need(_get(mod, "make_adversarial_attack")(X, target, model, max_iter=max_iter, verbose=False),
+                  "make_adversarial_attack")
+    X_adv = X_adv.detach()
+    return {"X_adv": X_adv, "fooled": int(model(X_adv).argmax(1)[0]) == target}
+
+
+@probe
+def class_viz_step(mod, target, size=16, seed=0, kwargs=None):
+    model = TinyNet(seed)
+    img = _images(1, size, seed + 1).requires_grad_()
+    out = _need(_get(mod, "class_visualization_step")(img, target, model, **(kwargs or {})),
+                "class_visualization_step")
+    return {"img": _plain(out, "class_visualization_step"), "grad_zeroed":
+            img.grad is None or bool((img.grad == 0).all())}
+
+
+@probe
+def pgd(mod, N=2, size=16, seed=0, targeted=False, steps=5):
+    model = TinyNet(seed)
+    X = make({"t": "rand", "shape": [N, 3, size, size], "seed": seed + 1, "dtype": "float32"})
+    y = (torch.arange(N) + 3) % 10
+    out = _need(_get(mod, "pgd_attack")(X, y, model, eps=8 / 255, alpha=2 / 255, steps=steps,
+                                        targeted=targeted), "pgd_attack")
+    return {"out": _plain(out, "pgd_attack")}
+
+
+@probe
+def grad_cam(mod, N=2, size=16, seed=0):
+    model = TinyNet(seed)
+    X = _images(N, size, seed + 1)
+    y = torch.arange(N) % 10
+    out = _need(_get(mod, "grad_cam")(X, y, model, model.features), "grad_cam")
+    return {"out": _plain(out, "grad_cam")}
+
+
+# --------------------------------------------------------------------------------------- GAN
+@probe
+def gan_net(mod, ctor, ctor_args=(), ctor_kwargs=None, in_shape=(4, 96), seed=0):
+    model = _build(mod, ctor, ctor_args, ctor_kwargs)
+    num = sum(p.numel() for p in model.parameters())
+    fill_params(model, seed)
+    model.train()
+    x = make({"t": "randn", "shape": list(in_shape), "seed": seed, "dtype": "float32"})
+    out = _need(model(x), ctor)
+    return {"num_params": num, "out": _plain(out, ctor)}
