@@ -32,3 +32,10 @@ def test_failing_notebook_is_saved_up_to_the_error(tmp_path):
 def test_unknown_notebook_name_is_rejected(tmp_path):
     with pytest.raises(SystemExit, match="unknown notebook"):
         run_notebooks.run(["not_a_notebook"], tmp_path)
+
+
+def test_notebook_kernels_inherit_no_matplotlib_backend():
+    """Kernels started by nbval inherit this environment; MPLBACKEND=Agg there would keep figures
+    open across cells, so saved result images would show several figures on top of each other."""
+    import os
+    assert "MPLBACKEND" not in os.environ

@@ -1,10 +1,10 @@
 """Tests for eecs598.utils: seeding, image conversion, caption decoding and plots."""
-import os
 import random
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+import matplotlib
 
-import matplotlib.pyplot as plt
+matplotlib.use("Agg")  # this process only; never via MPLBACKEND, which notebook kernels inherit
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np
 import pytest
 import torch
