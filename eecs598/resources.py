@@ -198,6 +198,7 @@ def _copy_verified(src, dest, checksum):
         shutil.copyfile(src, tmp)
         if not verify(tmp, checksum):
             raise ChecksumMismatch(f"{src} does not match checksum {checksum}")
+        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; a cache is for everyone
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):
@@ -228,6 +229,7 @@ def _download_verified(res, dest):
             os.replace(tmp + ".member", tmp)
         if not verify(tmp, res.checksum):
             raise ChecksumMismatch(f"download of {res.url} does not match checksum {res.checksum}")
+        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; a cache is for everyone
         os.replace(tmp, dest)
     finally:
         for leftover in (tmp, tmp + ".member"):
