@@ -465,6 +465,17 @@ def plot_history(history, title=''):
     plt.show()
 
 
+def _optimize_and_save(img, loss_fn, num_iters, show_every, show, note, progress,
+                       save_image, result_filename):
+    """Run :func:`optimize_image` and, if asked, save the final image; returns the history."""
+    history = optimize_image(img, loss_fn, num_iters=num_iters, show_every=show_every,
+                             show=show, title=note, progress=progress)
+    if save_image:
+        assert result_filename, 'result_filename is required with save_image=True'
+        deprocess(history['image']).save(result_filename)
+    return history
+
+
 def style_transfer(content_image, style_image, image_size, style_size, content_layer,
                    content_weight, style_layers, style_weights, tv_weight, init_random=False,
                    save_image=False, result_filename=None, *, cnn, num_iters=200,
@@ -517,12 +528,8 @@ def style_transfer(content_image, style_image, image_size, style_size, content_l
 
     if show:
         show_pair(content_image, style_image, image_size, style_size, note)
-    history = optimize_image(img, loss_fn, num_iters=num_iters, show_every=show_every,
-                             show=show, title=note, progress=progress)
-    if save_image:
-        assert result_filename, 'result_filename is required with save_image=True'
-        deprocess(history['image']).save(result_filename)
-    return history
+    return _optimize_and_save(img, loss_fn, num_iters, show_every, show, note, progress,
+                              save_image, result_filename)
 
 
 def show_pair(content_image, style_image, image_size, style_size, note=''):
@@ -607,12 +614,8 @@ def guided_style_transfer(content_image, style_images, masks, image_size, style_
 
     if show:
         show_pair(content_image, list(style_images), image_size, style_size, note)
-    history = optimize_image(img, loss_fn, num_iters=num_iters, show_every=show_every,
-                             show=show, title=note, progress=progress)
-    if save_image:
-        assert result_filename, 'result_filename is required with save_image=True'
-        deprocess(history['image']).save(result_filename)
-    return history
+    return _optimize_and_save(img, loss_fn, num_iters, show_every, show, note, progress,
+                              save_image, result_filename)
 
 
 def preserve_color(content_image, stylized):
