@@ -11,19 +11,48 @@ Same names and semantics as the original ``a4_helper.py`` (EECS 498-007 FA2020),
   original file's ``label_map`` lacks.
 * ``load_COCO`` validates the file's layout and, when ``coco.pt`` cannot be had, returns a
   generated SYNTHETIC captioning set in the same layout, announced loudly.
+
+``from a4_helper import *`` hands out every name the original hands out (it had no ``__all__``,
+so its module-level imports came along: ``torch``, ``nn``, ``F``, ``optim``, ``np``, ``T``, ...).
+Original student modules rely on that -- e.g. the FA2020 ``FeatureExtractor`` calls
+``F.normalize`` without importing ``F`` -- so ``ORIGINAL_NAMES`` below are kept, bound to the same
+objects; ``__all__`` adds this project's own public helpers and nothing else.
 """
 import contextlib
 import os
 import pickle
+import random
+from collections import OrderedDict
 
 import numpy as np
 import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+import torchvision.datasets as dset
 import torchvision.transforms as T
 from PIL import Image
-from torch.utils.data import DataLoader, Dataset, SubsetRandomSampler
+from scipy.ndimage import gaussian_filter1d
+from torch.utils.data import DataLoader, Dataset, SubsetRandomSampler, sampler
 
 from eecs598 import resources
 from eecs598.data import load_cifar10_arrays
+
+# What ``from a4_helper import *`` gave a student module in EECS 498-007 FA2020 (module imports,
+# constants and functions of the original file, which had no ``__all__``).
+ORIGINAL_NAMES = (
+    "os", "pickle", "torch", "nn", "F", "optim", "DataLoader", "sampler", "OrderedDict", "dset", "T",
+    "random", "np", "gaussian_filter1d", "SQUEEZENET_MEAN", "SQUEEZENET_STD", "preprocess",
+    "deprocess", "rescale", "blur_image", "check_scipy", "jitter", "load_CIFAR", "load_imagenet_val",
+    "load_COCO", "dump_results",
+)
+# Public helpers this project adds (the notebooks import them by name).
+PROJECT_NAMES = (
+    "hello_helper", "CIFAR_MEAN", "CIFAR_STD", "CIFAR10Arrays", "CaptionData", "MNIST_VIZ_SIZE",
+    "MNIST_CLASS_NAMES", "MnistVizNet", "load_mnist_classifier", "load_mnist_val", "captioning_train",
+    "extract_features_cached", "caption_bleu", "show_attention",
+)
+__all__ = list(ORIGINAL_NAMES + PROJECT_NAMES)
 
 SQUEEZENET_MEAN = torch.tensor([0.485, 0.456, 0.406], dtype=torch.float)
 SQUEEZENET_STD = torch.tensor([0.229, 0.224, 0.225], dtype=torch.float)
@@ -72,8 +101,6 @@ def blur_image(X, sigma=1):
 
     Computed with SciPy on the CPU and copied back to X's device and dtype.
     """
-    from scipy.ndimage import gaussian_filter1d
-
     X_np = X.detach().cpu().numpy()
     X_np = gaussian_filter1d(X_np, sigma, axis=2)
     X_np = gaussian_filter1d(X_np, sigma, axis=3)
@@ -280,7 +307,6 @@ class MnistVizNet(torch.nn.Module):
 
     def __init__(self):
         super().__init__()
-        nn = torch.nn
         self.to_input = _ToDigitInput()
         self.features = nn.Sequential(
             nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),    # (N, 16, 14, 14)
@@ -570,7 +596,7 @@ def show_attention(image, tokens, attn_weights, title=None, nrow=8):
 
     from eecs598.utils import attention_visualizer
 
-    tiles = [torch.from_numpy(attention_visualizer(image, attn_weights[i], tok)).permute(2, 0, 1)
+    tiles = [torch.from_numpy(attention_visualizer(image, attn_weights[i], tok, "RGB")).permute(2, 0, 1)
              for i, tok in enumerate(tokens)]
     grid = make_grid(torch.stack(tiles), nrow=nrow, padding=2, pad_value=1.0)
     plt.figure(figsize=(2.0 * min(nrow, len(tiles)), 2.4 * math.ceil(len(tiles) / nrow)))

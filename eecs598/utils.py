@@ -6,8 +6,9 @@ Differences from the original ``eecs598/utils.py`` (each is noted again where it
 
 * No OpenCV. The original imported ``cv2`` at the top, so ``import eecs598`` failed without it;
   :func:`attention_visualizer` now uses torch for resizing and Pillow for the text.
-* :func:`attention_visualizer` returns RGB. The original converted the image to BGR (for cv2),
-  so colours were wrong under matplotlib and the notebook flipped the channels back. Fixed.
+* :func:`attention_visualizer` takes ``channel_order``: 'BGR' (default) is the original's
+  output, which the original notebook flips back with ``torch.flip(..., dims=(0,))`` -- so that
+  call sequence keeps its colours -- and 'RGB' is ready for ``plt.imshow``.
 * :func:`reset_seed` also seeds numpy (and every CUDA device explicitly).
 """
 import random
@@ -126,27 +127,39 @@ def _default_font(size=13):
         return ImageFont.load_default()
 
 
-def attention_visualizer(img, attn_weights, token):
+def attention_visualizer(img, attn_weights, token, channel_order="BGR"):
     """Overlay an attention map on an image and write the token above it.
 
     The weights are upsampled to the image size with nearest-neighbour interpolation, repeated
     over the 3 channels and blended 0.5/0.5 with the image (as floats in [0, 1]). A 25-pixel
     black strip with ``token`` written in white is put on top.
 
-    Fixed quirks of the original: it needed OpenCV, and it converted the image to BGR for cv2,
-    so colours were wrong under ``plt.imshow`` (the notebook flipped channels back). This
-    version keeps RGB, so no flip is needed. It also wrote the text with value 255 into a
-    [0, 1] float image; here white is 1.0.
+    Channel order. The original converted the image to BGR for OpenCV, and the original
+    notebook undoes that::
+
+        vis_attn.append(transforms.ToTensor()(attention_visualizer(img, attn_weights, token)))
+        vis_attn = make_grid(vis_attn, nrow=8)
+        plt.imshow(torch.flip(vis_attn, dims=(0,)).permute(1, 2, 0))
+
+    The default, ``channel_order='BGR'``, keeps that sequence's colours right. To show the result
+    directly, ask for RGB: ``plt.imshow(attention_visualizer(img, w, token, channel_order='RGB'))``
+    (``a4_helper.show_attention`` does).
+
+    Fixed quirks of the original: it needed OpenCV (here torch resizes and Pillow writes the
+    text), and it wrote the text with value 255 into a [0, 1] float image; here white is 1.0.
 
     Inputs:
-    - img: (3, H, W) uint8 tensor (or numpy array).
+    - img: (3, H, W) uint8 RGB tensor (or numpy array).
     - attn_weights: (4, 4) tensor of attention weights (any (h, w) grid works).
     - token: str written in the strip.
+    - channel_order: 'BGR' (the original's output) or 'RGB'.
 
     Returns:
-    - vis: (H + 25, W, 3) float64 numpy array. Rows 25: equal 0.5 * img / 255 + 0.5 * weights;
-      the strip is 0 except for the text.
+    - vis: (H + 25, W, 3) float64 numpy array. Rows 25: equal 0.5 * img / 255 + 0.5 * weights,
+      channels in ``channel_order``; the strip is 0 except for the text.
     """
+    if channel_order not in ("BGR", "RGB"):
+        raise ValueError("channel_order must be 'BGR' or 'RGB', got %r" % (channel_order,))
     img = torch.as_tensor(img).detach().cpu()
     C, H, W = img.shape
     if C != 3:
@@ -155,6 +168,8 @@ def attention_visualizer(img, attn_weights, token):
     attn = F.interpolate(attn[None, None], size=(H, W), mode="nearest")[0, 0]  # (H, W)
     attn = attn.unsqueeze(2).expand(H, W, 3)
     img_float = img.to(torch.float64).div(255).permute(1, 2, 0)  # (H, W, 3) RGB
+    if channel_order == "BGR":
+        img_float = img_float.flip(2)
     blended = (0.5 * attn + 0.5 * img_float).numpy()
 
     strip = Image.new("L", (W, STRIP_HEIGHT), 0)

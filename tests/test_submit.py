@@ -1,6 +1,7 @@
 """Tests for eecs598.submit: zip contents, missing files and the prompted user info."""
 import builtins
 import os
+import warnings
 import zipfile
 
 import pytest
@@ -57,9 +58,9 @@ def test_missing_files_listed_at_once_and_no_zip(tmp_path, monkeypatch):
     with pytest.raises(ValueError) as err:
         make_a4_submission(str(tmp_path), "justincj", "12345678")
     message = str(err.value)
-    for name in missing:
+    for name in missing[:2]:
         assert '"%s"' % name in message
-    assert "3 file(s)" in message
+    assert "2 file(s)" in message and "gan_dcgan.jpg" not in message  # the GAN files are optional
     assert not list(tmp_path.glob("*.zip"))
 
 
@@ -71,7 +72,7 @@ def test_check_submission_files_complete(tmp_path):
 
 def test_none_arguments_prompt(tmp_path, monkeypatch):
     _populate(tmp_path)
-    answers = iter(["  justincj ", "1234", "12345678"])  # the first umid is invalid: asked again
+    answers = iter(["  justincj ", "12 34", "12345678"])  # the first umid is invalid: asked again
     prompts = []
 
     def fake_input(prompt=""):
@@ -95,10 +96,65 @@ def test_invalid_user_info_raises(tmp_path, monkeypatch):
     _populate(tmp_path)
     monkeypatch.setattr(builtins, "input", _no_input)
     with pytest.raises(ValueError, match="umid"):
-        make_a4_submission(str(tmp_path), "justincj", "1234567")
+        make_a4_submission(str(tmp_path), "justincj", "12/45678")  # cannot be part of a file name
     with pytest.raises(ValueError, match="uniquename"):
         make_a4_submission(str(tmp_path), "justin cj", "12345678")
     monkeypatch.setattr(builtins, "input", lambda prompt="": "")
     with pytest.raises(ValueError, match="tries"):
         submit._get_user_info(None, "12345678")
     assert not list(tmp_path.glob("*.zip"))
+
+
+# ---- calls written for the original course (issue 11, item 7) ---------------------------------
+def test_original_call_with_the_15_original_files_only(tmp_path, monkeypatch, capsys):
+    """The FA2020 notebooks call make_a4_submission(path, uniquename, umid) on a folder without
+    any GAN file: the zip holds exactly the 15 original files, in the original order."""
+    monkeypatch.setattr(builtins, "input", _no_input)
+    _populate(tmp_path, SPEC_A4_FILES)
+    zip_path = make_a4_submission(str(tmp_path), "justincj", "12345678")
+    with zipfile.ZipFile(zip_path) as zf:
+        assert zf.namelist() == SPEC_A4_FILES
+    assert "gan_dcgan.jpg" in capsys.readouterr().out  # says what was left out
+
+
+def test_gan_files_included_when_present(tmp_path, monkeypatch):
+    monkeypatch.setattr(builtins, "input", _no_input)
+    present = ["generative_adversarial_networks.py", "gan_lsgan.jpg"]
+    _populate(tmp_path, SPEC_A4_FILES + present)
+    zip_path = make_a4_submission(str(tmp_path), "justincj", "12345678")
+    with zipfile.ZipFile(zip_path) as zf:
+        assert zf.namelist() == SPEC_A4_FILES + present
+
+
+def test_missing_original_file_still_refused_without_gan_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(builtins, "input", _no_input)
+    _populate(tmp_path, [n for n in SPEC_A4_FILES if n != "class_viz_result.jpg"])
+    with pytest.raises(ValueError) as err:
+        make_a4_submission(str(tmp_path), "justincj", "12345678")
+    assert '"class_viz_result.jpg"' in str(err.value) and "1 file(s)" in str(err.value)
+    assert "gan" not in str(err.value)
+    assert not list(tmp_path.glob("*.zip"))
+
+
+@pytest.mark.parametrize("umid", ["1234567", "123456789", "abc12345", 12345678])
+def test_unusual_umid_warns_but_writes_the_zip(tmp_path, monkeypatch, umid):
+    monkeypatch.setattr(builtins, "input", _no_input)
+    _populate(tmp_path, SPEC_A4_FILES)
+    if str(umid).isdigit() and len(str(umid)) == 8:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            zip_path = make_a4_submission(str(tmp_path), "justincj", umid)
+    else:
+        with pytest.warns(UserWarning, match="not 8 digits"):
+            zip_path = make_a4_submission(str(tmp_path), "justincj", umid)
+    assert os.path.basename(zip_path) == "justincj_%s_A4.zip" % umid
+    assert zipfile.ZipFile(zip_path).namelist() == SPEC_A4_FILES
+
+
+def test_prompted_unusual_umid_is_accepted_with_a_warning(tmp_path, monkeypatch):
+    _populate(tmp_path, SPEC_A4_FILES)
+    answers = iter(["justincj", "1234"])
+    monkeypatch.setattr(builtins, "input", lambda prompt="": next(answers))
+    with pytest.warns(UserWarning, match="not 8 digits"):
+        zip_path = make_a4_submission(str(tmp_path))
+    assert os.path.basename(zip_path) == "justincj_1234_A4.zip"

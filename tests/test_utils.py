@@ -86,7 +86,7 @@ def test_attention_visualizer_blend_and_strip():
     H, W = 16, 48  # not square: catches swapped (H, W)
     img = torch.randint(0, 256, (3, H, W), dtype=torch.uint8)
     attn = torch.rand(4, 4, requires_grad=True)
-    vis = attention_visualizer(img, attn, "cat")
+    vis = attention_visualizer(img, attn, "cat", channel_order="RGB")
     assert isinstance(vis, np.ndarray) and vis.shape == (H + 25, W, 3)
 
     # Nearest-neighbour upsampling by hand: pixel (h, w) takes weight (h * 4 // H, w * 4 // W).
@@ -105,13 +105,34 @@ def test_attention_visualizer_blend_and_strip():
     assert np.all(strip[:, 40:] == 0)  # 'cat' is short
 
 
-def test_attention_visualizer_keeps_rgb():
+def test_attention_visualizer_rgb_on_request():
     img = torch.zeros(3, 8, 8, dtype=torch.uint8)
     img[0] = 200  # pure red
-    vis = attention_visualizer(img, torch.zeros(4, 4), "")
+    vis = attention_visualizer(img, torch.zeros(4, 4), "", channel_order="RGB")
     assert np.allclose(vis[25:, :, 0], 0.5 * 200 / 255)
     assert np.all(vis[25:, :, 1:] == 0)
     assert np.all(vis[:25] == 0)  # empty token: all black
+    with pytest.raises(ValueError, match="channel_order"):
+        attention_visualizer(img, torch.zeros(4, 4), "", channel_order="rgb ")
+
+
+def test_attention_visualizer_original_notebook_sequence_keeps_colours():
+    """The FA2020 captioning notebook: ToTensor() on each tile, make_grid, then
+    torch.flip(dims=(0,)) to undo the BGR of the original -- red must come out red."""
+    from torchvision import transforms
+    from torchvision.utils import make_grid
+
+    img = torch.zeros(3, 8, 8, dtype=torch.uint8)
+    img[0], img[2] = 200, 40  # red with a little blue
+    attn = torch.zeros(4, 4)
+    attn[0, 0] = 1.0
+    vis_attn = [transforms.ToTensor()(attention_visualizer(img, attn, tok)) for tok in ("a", "cat")]
+    grid = make_grid(vis_attn, nrow=8)
+    shown = torch.flip(grid, dims=(0,)).permute(1, 2, 0)  # what plt.imshow gets
+    tile = shown[2 + 25:2 + 25 + 8, 2:2 + 8]  # first tile below its strip (make_grid pads by 2)
+    expected = attention_visualizer(img, attn, "a", channel_order="RGB")[25:]
+    np.testing.assert_allclose(tile.numpy(), expected, atol=1e-12)
+    assert tile[4, 4, 0] > tile[4, 4, 2] > 0 and tile[4, 4, 1] == 0  # red stays red
 
 
 def test_show_captioned_images():
