@@ -4,7 +4,8 @@
   the BEGIN line's indentation, under the original's ``# Replace "pass" statement with your code``.
 * Notebooks are written with outputs and execution counts cleared (regions in code cells too).
 * Left out: hidden tests (``eecs598/grading/hidden.py``), the instructor-only tests and
-  benchmark of grading/release, solution artifacts (``.jpg/.png/.pkl/.pt/.zip``, ``outputs/``,
+  benchmark of grading/release, the grader's corpus of alternative solutions
+  (``tests/grading_corpus/`` and its test), solution artifacts (``.jpg/.png/.pkl/.pt/.zip``, ``outputs/``,
   ``datasets/``), git-ignored files and ``.git``.
 * Added: ``eecs598/grading/public_expected.json`` (the reference outputs of the *public* tests,
   so students can run ``python -m eecs598 grade .``), ``tests/test_public.py`` and a README for
@@ -23,7 +24,8 @@ from .resources import REPO_ROOT
 BEGIN, END = "# BEGIN " + "SOLUTION", "# END " + "SOLUTION"  # split: this file is no region
 PROMPT = '# Replace "pass" statement with your code'
 EXCLUDE_FILES = {"eecs598/grading/hidden.py", "tests/test_grading.py", "tests/test_release.py",
-                 "benchmarks/grade.py", "README.md"}
+                 "tests/test_grading_corpus.py", "benchmarks/grade.py", "README.md"}
+EXCLUDE_PREFIXES = ("tests/grading_corpus/",)  # complete solutions, written in many idioms
 EXCLUDE_DIRS = {".git", "outputs", "datasets", "__pycache__", ".pytest_cache", ".ipynb_checkpoints",
                 ".benchmarks", ".venv"}
 EXCLUDE_SUFFIXES = {".jpg", ".jpeg", ".png", ".pkl", ".pt", ".pth", ".zip", ".npz", ".pyc"}
@@ -90,7 +92,7 @@ def source_files(root=REPO_ROOT):
     keep = []
     for rel in sorted(set(files)):
         parts = Path(rel).parts
-        if rel in EXCLUDE_FILES or any(p in EXCLUDE_DIRS for p in parts[:-1]):
+        if rel in EXCLUDE_FILES or rel.startswith(EXCLUDE_PREFIXES) or any(p in EXCLUDE_DIRS for p in parts[:-1]):
             continue
         if Path(rel).suffix.lower() in EXCLUDE_SUFFIXES:
             continue
