@@ -5,7 +5,6 @@ The reference is the repository's own solution module, loaded here from the repo
 from the submission), or -- in the student release, where the solutions are gone -- the stored
 outputs of the public tests (``public_expected.json``).
 """
-import ast
 import hashlib
 import importlib.util
 import json
@@ -20,6 +19,7 @@ from pathlib import Path
 from . import codec, probes
 from .questions import QUESTIONS, all_tests
 from .sandbox import REPO_ROOT, ChildDied, ChildTimeout, Sandbox
+from .static_checks import static_check
 
 MODULES = {module: q for q, (_, module, _) in QUESTIONS.items()}
 STORED_EXPECTED = Path(__file__).with_name("public_expected.json")
@@ -189,24 +189,6 @@ def compare(expected, actual, rtol, atol, tol=None, path="output"):
     return None
 
 
-def _static_check(check, source):
-    """Checks on the submitted source text (parsed, never run here)."""
-    kind, _, fn = check.partition(":")
-    if kind == "no_loop":
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            return "the file does not parse"
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and node.name == fn:
-                loops = [n for n in ast.walk(node) if isinstance(n, (ast.For, ast.While, ast.comprehension))]
-                if loops:
-                    return f"{fn} uses a Python loop (line {loops[0].lineno if hasattr(loops[0], 'lineno') else '?'}); vectorise it"
-                return None
-        return f"{fn} not found"
-    raise ValueError(check)
-
-
 # ----------------------------------------------------------------------------------- grading
 def _test_entry(test, score, output):
     return {"name": f"{test.question} {test.name}" + ("" if not test.hidden else ""),
@@ -264,7 +246,7 @@ def _grade_question(sandbox, reference, question, tests, files, stdout_for_publi
             continue
         problem = compare(expected, actual, test.rtol, test.atol, {k: tuple(v) for k, v in test.tol.items()})
         if problem is None and test.static:
-            problem = _static_check(test.static, source)
+            problem = static_check(test.static, source)
         if problem is None:
             entries.append(_test_entry(test, test.points, "PASSED"))
         else:
