@@ -39,20 +39,26 @@ def make(spec):
         return torch.randint(spec.get("low", 0), spec["high"], shape, generator=gen)
     if kind == "tensor":
         return torch.tensor(spec["values"], dtype=dtype)
+    if kind == "dtype":
+        return _DTYPES[spec["name"]]
     if kind == "tuple":
         return tuple(make(s) for s in spec["items"])
     raise ValueError(f"unknown input kind {kind!r}")
 
 
 def fill_params(model, seed=0):
-    """Set every parameter to values that depend only on its shape (and ``seed``), so a student
-    model and the reference get the same weights whatever their attribute names or order."""
+    """Set every parameter to values that depend only on its *role* (weight matrix or vector),
+    its (out, fan_in) shape and ``seed``, so a student model and the reference get the same
+    weights whatever their attribute names or order -- and mathematically equivalent layers get
+    equal values: a 1x1 ``Conv2d`` weight (O, I, 1, 1) is filled exactly like a ``Linear``
+    weight (O, I), so a 1x1 convolution used as a linear layer computes the same function."""
     with torch.no_grad():
         for p in model.parameters():
             n = p.numel()
-            fan_in = max(1, n // max(1, p.shape[0])) if p.dim() > 1 else max(1, n)
-            idx = torch.arange(n, dtype=torch.float64)
-            values = torch.sin(0.7 * idx + 0.3 * p.dim() + 0.11 * seed + 0.01 * n) * (1.5 / math.sqrt(fan_in))
+            matrix = float(p.dim() > 1)
+            fan_in = max(1, n // max(1, p.shape[0])) if matrix else max(1, n)
+            idx = torch.arange(n, dtype=torch.float64)  # row-major over (out, fan_in)
+            values = torch.sin(0.7 * idx + 0.6 * matrix + 0.11 * seed + 0.01 * n) * (1.5 / math.sqrt(fan_in))
             p.copy_(values.reshape(p.shape).to(p.dtype))
     return model
 
@@ -231,10 +237,37 @@ class _FakeFeatureExtractor:
         return feat.to(self.dtype)
 
 
+_END, _START = 2, 1
+
+
+def _images_for_captions(N, gen):
+    """Low-frequency uint8 images (random 4x4 colour blocks, upsampled): every image gets clearly
+    different features, so captions differ across images and a sampler that drops its state shows."""
+    blocks = torch.randint(0, 256, (N, 3, 4, 4), generator=gen)
+    return blocks.repeat_interleave(28, dim=2).repeat_interleave(28, dim=3).to(torch.uint8)
+
+
+def _until_end(captions, attn, max_length):
+    """Keep each sampled row up to and including its first ``<END>``; what follows (or a shorter
+    output from a sampler that stopped early) is not judged: it becomes -1 / zero weights."""
+    captions = captions.long()
+    N, T = captions.shape
+    out = torch.full((N, max_length), -1, dtype=torch.long)
+    out_attn = None if attn is None else torch.zeros((N, max_length) + tuple(attn.shape[2:]), dtype=torch.float64)
+    for n in range(N):
+        row = captions[n, :max_length]
+        ends = (row == _END).nonzero()
+        stop = int(ends[0]) + 1 if len(ends) else len(row)
+        out[n, :stop] = row[:stop]
+        if attn is not None:
+            out_attn[n, :stop] = attn[n, :stop].to(torch.float64)
+    return out, out_attn
+
+
 @probe
 def captioning(mod, cell_type, N, T, H, W, mode="loss", max_length=6, seed=0):
     mod.FeatureExtractor = _FakeFeatureExtractor  # provided code; replaced in student and reference alike
-    word_to_idx = {"<NULL>": 0, "<START>": 1, "<END>": 2, "cat": 3, "dog": 4, "sat": 5, "on": 6}
+    word_to_idx = {"<NULL>": 0, "<START>": _START, "<END>": _END, "cat": 3, "dog": 4, "sat": 5, "on": 6}
     V = len(word_to_idx)
     ctor = _get(mod, "CaptioningRNN")
     model = ctor(word_to_idx, input_dim=1280, wordvec_dim=W, hidden_dim=H, cell_type=cell_type,
@@ -243,7 +276,7 @@ def captioning(mod, cell_type, N, T, H, W, mode="loss", max_length=6, seed=0):
         raise NotImplementedYet("not implemented yet: CaptioningRNN.__init__ creates no parameters")
     fill_params(model, seed)
     gen = torch.Generator().manual_seed(seed)
-    images = torch.randint(0, 256, (N, 3, 112, 112), generator=gen).to(torch.uint8)
+    images = _images_for_captions(N, gen)
     if mode == "loss":
         captions = torch.randint(0, V, (N, T + 1), generator=gen)
         captions[:, 0] = 1
@@ -252,9 +285,13 @@ def captioning(mod, cell_type, N, T, H, W, mode="loss", max_length=6, seed=0):
         return {"loss": _plain(loss, "forward"), "num_params": sum(p.numel() for p in model.parameters())}
     out = _need(model.sample(images, max_length=max_length), "CaptioningRNN.sample")
     if cell_type == "attention":
-        caps, attn = out
-        return {"captions": _plain(caps, "sample"), "attn": _plain(attn, "sample")}
-    return {"captions": _plain(out, "sample")}
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise TypeError("CaptioningRNN.sample should return (captions, attn_weights_all) for attention")
+        caps, attn = (_plain(o, "sample") for o in out)
+        caps, attn = _until_end(caps, attn, max_length)
+        return {"captions": caps, "attn": attn}
+    caps, _ = _until_end(_plain(out, "sample"), None, max_length)
+    return {"captions": caps}
 
 
 # ------------------------------------------------------------------------ network visualization
@@ -292,26 +329,63 @@ def saliency(mod, N=3, size=16, seed=0, fn="compute_saliency_maps", extra=None):
     return {"out": _plain(out, fn)}
 
 
+class _CountingModel(nn.Module):
+    """Wraps a model and counts the backward passes that reach its input: one per ascent step,
+    however the student writes the loop (extra forward passes for checks are not counted)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.backward_passes = model, 0
+
+    def _count(self, grad):
+        self.backward_passes += 1
+        return grad
+
+    def forward(self, x):
+        if x.requires_grad:
+            x = x.view_as(x)   # a fresh graph node per call: the hook fires once per backward through it
+            x.register_hook(self._count)
+        return self.model(x)
+
+
 @probe
 def adversarial(mod, shift, size=16, seed=0, max_iter=100):
-    """Target: the class ``shift`` places after the model's current prediction (never already it)."""
+    """The outcome of the attack, not its trajectory: was the model fooled, after how many
+    gradient steps, and how large is the perturbation (L2 norm, per step). Target: the class ``shift`` places
+    after the model's current prediction (never already it)."""
     model = TinyNet(seed)
     X = _images(1, size, seed + 1)
     target = (int(model(X).argmax(1)[0]) + shift) % 10
-    X_adv = _need(_get(mod, "make_adversarial_attack")(X, target, model, max_iter=max_iter, verbose=False),
-                  "make_adversarial_attack")
-    X_adv = X_adv.detach()
-    return {"X_adv": X_adv, "fooled": int(model(X_adv).argmax(1)[0]) == target}
+    counting = _CountingModel(model)
+    X_adv = _need(_get(mod, "make_adversarial_attack")(X.clone(), target, counting, max_iter=max_iter,
+                                                       verbose=False), "make_adversarial_attack")
+    if not isinstance(X_adv, torch.Tensor) or X_adv.shape != X.shape:
+        raise TypeError(f"make_adversarial_attack should return a tensor of shape {tuple(X.shape)}")
+    X_adv = X_adv.detach().to(X.dtype)
+    with torch.no_grad():
+        fooled = int(model(X_adv).argmax(1)[0]) == target
+    steps = counting.backward_passes
+    # the mean step length, not the total perturbation: one step more or less (allowed) would
+    # change the total by a whole step, the mean barely
+    return {"fooled": fooled, "steps": float(steps),
+            "step_length": float((X_adv - X).double().norm()) / max(1, steps)}
 
 
 @probe
 def class_viz_step(mod, target, size=16, seed=0, kwargs=None):
+    """The direction of the ascent step (unit vector), not its length: the original TODO leaves
+    open whether the gradient is normalised, so any positive step along the reference direction
+    is right (a 1e-5 in a normaliser changes nothing either)."""
     model = TinyNet(seed)
     img = _images(1, size, seed + 1).requires_grad_()
+    before = img.detach().clone()
     out = _need(_get(mod, "class_visualization_step")(img, target, model, **(kwargs or {})),
                 "class_visualization_step")
-    return {"img": _plain(out, "class_visualization_step"), "grad_zeroed":
-            img.grad is None or bool((img.grad == 0).all())}
+    out = out if isinstance(out, torch.Tensor) else img
+    step = (out.detach() - before).double()
+    norm = float(step.norm())
+    return {"direction": step / norm if norm > 0 else step, "moved": norm > 0,
+            "grad_zeroed": img.grad is None or bool((img.grad == 0).all())}
 
 
 @probe
@@ -334,12 +408,48 @@ def grad_cam(mod, N=2, size=16, seed=0):
 
 
 # --------------------------------------------------------------------------------------- GAN
+def _construct(mod, ctor, ctor_args, batch_size):
+    """Editions differ: ``build_dc_classifier()`` or ``build_dc_classifier(batch_size)``; seeds
+    are never passed (editions without ``seed=`` seed globally, which the grader does anyway)."""
+    fn = _get(mod, ctor)
+    try:
+        obj = fn(*[make(a) for a in ctor_args])
+    except TypeError as err:
+        if ctor_args or "argument" not in str(err):
+            raise
+        obj = fn(batch_size)
+    obj = _need(obj, ctor)
+    if not isinstance(obj, nn.Module):
+        raise TypeError(f"{ctor} should give an nn.Module, got {type(obj).__name__}")
+    return obj
+
+
 @probe
-def gan_net(mod, ctor, ctor_args=(), ctor_kwargs=None, in_shape=(4, 96), seed=0):
-    model = _build(mod, ctor, ctor_args, ctor_kwargs)
+def gan_net(mod, ctor, ctor_args=(), in_shape=(4, 96), seed=0):
+    """Output on ``in_shape`` input after :func:`fill_params`; discriminators get images
+    (N, 1, 28, 28), as ``run_a_gan`` passes them (CS231n's ``Flatten`` accepts only images)."""
+    model = _construct(mod, ctor, ctor_args, in_shape[0])
     num = sum(p.numel() for p in model.parameters())
     fill_params(model, seed)
     model.train()
     x = make({"t": "randn", "shape": list(in_shape), "seed": seed, "dtype": "float32"})
     out = _need(model(x), ctor)
     return {"num_params": num, "out": _plain(out, ctor)}
+
+
+@probe
+def noise(mod, batch_size, dim, seed=0):
+    """``sample_noise(batch_size, dim)`` judged by what it must be: the shape, values in [-1, 1),
+    a uniform spread (mean 0, std 1/sqrt(3)), and repeatable under the global seed -- any idiom
+    (``2 * rand - 1``, ``uniform_(-1, 1)``, with or without a ``seed=`` argument) is right."""
+    fn = _get(mod, "sample_noise")
+    torch.manual_seed(seed)
+    first = _need(fn(batch_size, dim), "sample_noise")
+    torch.manual_seed(seed)
+    again = _need(fn(batch_size, dim), "sample_noise")
+    if not isinstance(first, torch.Tensor):
+        raise TypeError(f"sample_noise should return a tensor, got {type(first).__name__}")
+    x = first.detach().double()
+    inside = bool(((x >= -1) & (x < 1)).all()) if x.numel() else False
+    return {"shape": list(first.shape), "in_range": inside, "mean": float(x.mean()), "std": float(x.std()),
+            "repeatable": isinstance(again, torch.Tensor) and torch.equal(first, again)}

@@ -15,21 +15,44 @@ VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 
 
 def build_results(entries, per_question, seconds, sandbox_note, reference_sources):
+    """The results dict. ``extra_data`` lists each question and each part of the grade (original
+    A4 questions, GAN, extensions) separately, public and hidden points apart."""
+    from .questions import PARTS, PART_OF
     for e in entries:
         if e["max_score"] > 0:
             e["status"] = "passed" if e["score"] >= e["max_score"] else "failed"
     total = round(sum(e["score"] for e in entries), 4)
     max_total = round(sum(e["max_score"] for e in entries), 4)
-    lines = [f"{q} {QUESTIONS[q][0]}: {s:g} / {m:g}" for q, (s, m) in per_question.items()]
+    per_question = {q: (round(s, 4), round(m, 4)) for q, (s, m) in per_question.items()}
+    per_part = {}
+    for q, (s, m) in per_question.items():
+        part = PART_OF[q]
+        got = per_part.setdefault(part, {"title": PARTS[part][0], "score": 0.0, "max_score": 0.0, "questions": []})
+        got["score"], got["max_score"] = round(got["score"] + s, 4), round(got["max_score"] + m, 4)
+        got["questions"].append(q)
+    visibility = {q: {"public": 0.0, "hidden": 0.0} for q in per_question}
+    for e in entries:
+        q = e.get("tags", [None])[0]
+        if q in visibility:
+            kind = "hidden" if "hidden" in e["tags"] else "public"
+            visibility[q][kind] = round(visibility[q][kind] + e["max_score"], 4)
+    lines = []
+    for part, v in per_part.items():
+        lines.append(f"{v['title']}: {v['score']:g} / {v['max_score']:g}")
+        lines += [f"  {q} {QUESTIONS[q][0]}: {per_question[q][0]:g} / {per_question[q][1]:g}" for q in v["questions"]]
     return {
         "score": total,
         "max_score": max_total,
         "execution_time": round(seconds, 2),
-        "output": "Autograded points per question:\n" + "\n".join(lines)
+        "output": "Autograded points per part and question:\n" + "\n".join(lines)
                   + "\nHidden tests (same behaviour on other inputs) are shown after grades are published.",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "extra_data": {"per_question": {q: {"score": s, "max_score": m} for q, (s, m) in per_question.items()},
+        "extra_data": {"per_question": {q: {"score": s, "max_score": m, "part": PART_OF[q],
+                                            "public_max": visibility[q]["public"],
+                                            "hidden_max": visibility[q]["hidden"]}
+                                        for q, (s, m) in per_question.items()},
+                       "per_part": per_part,
                        "sandbox": sandbox_note, "reference": reference_sources},
         "tests": entries,
     }
