@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 from . import codec, probes
+from .compare import compare, judge  # noqa: F401 -- compare: re-exported for older imports
 from .questions import QUESTIONS, all_tests
 from .sandbox import REPO_ROOT, ChildDied, ChildTimeout, Sandbox
 from .static_checks import static_check
@@ -72,7 +73,7 @@ class Reference:
 
     def __init__(self, repo_root=REPO_ROOT):
         self.repo_root = Path(repo_root)
-        self._modules, self._cache = {}, {}
+        self._modules, self._cache, self._public_keys = {}, {}, set()
         self._lock = threading.Lock()
         self._stored = None
         if STORED_EXPECTED.exists():
@@ -120,8 +121,25 @@ class Reference:
                 encoded = self._stored[key]
             else:
                 raise NoReference("no reference available for this test (hidden test without the solutions?)")
+            if test.hidden and len(self._cache) > 4096:  # hidden inputs change every run
+                self._cache = {k: v for k, v in self._cache.items() if k in self._public_keys}
+            if not test.hidden:
+                self._public_keys.add(key)
             self._cache[key] = encoded
             return codec.decode(encoded)
+
+    def mistakes(self, test):
+        """{description of a classic mistake: the output it would give on this test} -- computed
+        with the reference solution (instructors' repository only; empty in the release)."""
+        if self.source(test.question) != "solution":
+            return {}
+        try:
+            from . import mistakes
+        except ImportError:
+            return {}
+        with self._lock:
+            mod = self._module(QUESTIONS[test.question][1])
+            return mistakes.outputs(test, mod)
 
 
 class NoReference(Exception):
@@ -129,72 +147,29 @@ class NoReference(Exception):
 
 
 def test_key(test):
-    """Stable identity of a test's inputs: probe, arguments and seed."""
+    """Identity of a test's concrete inputs: probe, arguments and seed (for a hidden test these
+    hold this run's secret seeds, so its key changes every run)."""
     blob = json.dumps([test.probe, test.args, test.seed], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
-# -------------------------------------------------------------------------------- comparison
-def compare(expected, actual, rtol, atol, tol=None, path="output"):
-    """None when ``actual`` matches ``expected``; otherwise a short explanation."""
-    import torch
-    tol = tol or {}
-    if isinstance(expected, dict):
-        if not isinstance(actual, dict) or set(actual) != set(expected):
-            return f"{path}: unexpected structure"
-        for k in expected:
-            r, a = tol.get(k, (rtol, atol))
-            msg = compare(expected[k], actual[k], r, a, tol, f"{path}[{k}]" if path != "output" else k)
-            if msg:
-                return msg
-        return None
-    if isinstance(expected, list):
-        if not isinstance(actual, list) or len(actual) != len(expected):
-            n = len(actual) if isinstance(actual, list) else type(actual).__name__
-            return f"{path}: expected {len(expected)} items, got {n}"
-        for i, (e, a) in enumerate(zip(expected, actual)):
-            msg = compare(e, a, rtol, atol, tol, f"{path}[{i}]")
-            if msg:
-                return msg
-        return None
-    if isinstance(expected, torch.Tensor) or isinstance(actual, torch.Tensor):
-        if not (isinstance(expected, torch.Tensor) and isinstance(actual, torch.Tensor)):
-            e = expected if not isinstance(expected, torch.Tensor) else "a tensor"
-            return f"{path}: expected {e}, got {type(actual).__name__ if not isinstance(actual, torch.Tensor) else 'a tensor'}"
-        if tuple(expected.shape) != tuple(actual.shape):
-            return f"{path}: shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
-        if not expected.is_floating_point():
-            if actual.is_floating_point() or not torch.equal(expected.long(), actual.long()):
-                return f"{path}: values differ (integer outputs must match exactly)"
-            return None
-        if not actual.is_floating_point():
-            actual = actual.double()
-        e, a = expected.double(), actual.double()
-        if not torch.isfinite(a).all() and torch.isfinite(e).all():
-            return f"{path}: contains NaN or inf"
-        err = (a - e).abs()
-        bad = err > atol + rtol * e.abs()
-        if bad.any():
-            i = int(bad.flatten().nonzero()[0])
-            idx = tuple(int(v) for v in torch.unravel_index(torch.tensor(i), e.shape)) if e.dim() else ()
-            return (f"{path}: values differ: max abs error {float(err.max()):.3g} (e.g. at {idx}: got "
-                    f"{float(a.flatten()[i]):.6g}, expected {float(e.flatten()[i]):.6g}; rtol={rtol:g}, atol={atol:g})")
-        return None
-    if isinstance(expected, float) and isinstance(actual, (int, float)) and not isinstance(actual, bool):
-        if abs(actual - expected) > atol + rtol * abs(expected):
-            return f"{path}: {actual:.6g}, expected {expected:.6g}"
-        return None
-    if expected != actual or type(expected) is not type(actual):
-        return f"{path}: {actual!r}, expected {expected!r}"
-    return None
-
-
 # ----------------------------------------------------------------------------------- grading
 def _test_entry(test, score, output):
-    return {"name": f"{test.question} {test.name}" + ("" if not test.hidden else ""),
-            "score": round(float(score), 4), "max_score": float(test.points), "output": output,
+    from .questions import PARTS
+    return {"name": f"{test.question} {test.name}",
+            "score": round(float(score), 4), "max_score": round(float(test.points), 4), "output": output,
             "visibility": "after_published" if test.hidden else "visible",
-            "tags": [test.question] + (["hidden"] if test.hidden else ["public"])}
+            "tags": [test.question, f"part:{test.part}", PARTS[test.part][0]] + (["hidden"] if test.hidden else ["public"])}
+
+
+def _mistakes(reference, test, expected, actual):
+    """The known mistakes' outputs, only computed when the test fails (they cost reference runs)."""
+    try:
+        if compare(expected, actual, test.rtol, test.atol, {k: tuple(v) for k, v in test.tol.items()}) is None:
+            return None
+        return reference.mistakes(test) if hasattr(reference, "mistakes") else None
+    except Exception:  # noqa: BLE001 -- feedback only: never let it cost a grade
+        return None
 
 
 def _grade_question(sandbox, reference, question, tests, files, stdout_for_public=True):
@@ -244,7 +219,7 @@ def _grade_question(sandbox, reference, question, tests, files, stdout_for_publi
         except (codec.ProtocolError, ValueError, TypeError) as err:
             entries.append(_test_entry(test, 0, f"ERROR: invalid outputs ({err})"))
             continue
-        problem = compare(expected, actual, test.rtol, test.atol, {k: tuple(v) for k, v in test.tol.items()})
+        problem = judge(test, expected, actual, _mistakes(reference, test, expected, actual))
         if problem is None and test.static:
             problem = static_check(test.static, source)
         if problem is None:
