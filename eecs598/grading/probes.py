@@ -46,19 +46,22 @@ def make(spec):
     raise ValueError(f"unknown input kind {kind!r}")
 
 
-def fill_params(model, seed=0):
+def fill_params(model, seed=0, gain=1.5):
     """Set every parameter to values that depend only on its *role* (weight matrix or vector),
     its (out, fan_in) shape and ``seed``, so a student model and the reference get the same
     weights whatever their attribute names or order -- and mathematically equivalent layers get
     equal values: a 1x1 ``Conv2d`` weight (O, I, 1, 1) is filled exactly like a ``Linear``
-    weight (O, I), so a 1x1 convolution used as a linear layer computes the same function."""
+    weight (O, I), so a 1x1 convolution used as a linear layer computes the same function.
+    The values are Gaussian (std gain / sqrt(fan_in)): varied enough that, e.g., sampled captions
+    differ across images and over time, and an LSTM's gates stay away from saturation."""
     with torch.no_grad():
         for p in model.parameters():
             n = p.numel()
-            matrix = float(p.dim() > 1)
-            fan_in = max(1, n // max(1, p.shape[0])) if matrix else max(1, n)
-            idx = torch.arange(n, dtype=torch.float64)  # row-major over (out, fan_in)
-            values = torch.sin(0.7 * idx + 0.6 * matrix + 0.11 * seed + 0.01 * n) * (1.5 / math.sqrt(fan_in))
+            rows = p.shape[0] if p.dim() > 1 else 1
+            fan_in = max(1, n // max(1, rows)) if p.dim() > 1 else max(1, n)
+            key = (int(seed) * 1000003 + (p.dim() > 1) * 7919 + rows * 104729 + n // max(1, rows)) % (2 ** 62)
+            gen = torch.Generator().manual_seed(key)
+            values = torch.randn(n, generator=gen, dtype=torch.float64) * (gain / math.sqrt(fan_in))
             p.copy_(values.reshape(p.shape).to(p.dtype))
     return model
 
@@ -229,9 +232,9 @@ class _FakeFeatureExtractor:
         self.proj = torch.randn(1280, 3, generator=gen, dtype=torch.float64) * 0.5
 
     def extract_mobilenet_feature(self, img, verbose=False):
-        x = img.to(torch.float64) / 255.0
+        x = img.to(torch.float64) / 127.5 - 1.0                             # in [-1, 1]
         x = nn.functional.adaptive_avg_pool2d(x, 4)                         # (N, 3, 4, 4)
-        feat = torch.einsum("kc,nchw->nkhw", self.proj, x)                   # (N, 1280, 4, 4)
+        feat = 4.0 * torch.einsum("kc,nchw->nkhw", self.proj, x)             # (N, 1280, 4, 4)
         if self.pooling:
             feat = feat.mean(dim=(2, 3))
         return feat.to(self.dtype)
@@ -243,7 +246,9 @@ _END, _START = 2, 1
 def _images_for_captions(N, gen):
     """Low-frequency uint8 images (random 4x4 colour blocks, upsampled): every image gets clearly
     different features, so captions differ across images and a sampler that drops its state shows."""
-    blocks = torch.randint(0, 256, (N, 3, 4, 4), generator=gen)
+    base = torch.rand(N, 3, 1, 1, generator=gen)                      # one colour per image ...
+    blocks = 0.7 * base + 0.3 * torch.rand(N, 3, 4, 4, generator=gen)  # ... with some texture
+    blocks = (255 * blocks).round()
     return blocks.repeat_interleave(28, dim=2).repeat_interleave(28, dim=3).to(torch.uint8)
 
 
@@ -265,16 +270,18 @@ def _until_end(captions, attn, max_length):
 
 
 @probe
-def captioning(mod, cell_type, N, T, H, W, mode="loss", max_length=6, seed=0):
+def captioning(mod, cell_type, N, T, H, W, mode="loss", max_length=8, seed=0, gain=None):
     mod.FeatureExtractor = _FakeFeatureExtractor  # provided code; replaced in student and reference alike
-    word_to_idx = {"<NULL>": 0, "<START>": _START, "<END>": _END, "cat": 3, "dog": 4, "sat": 5, "on": 6}
+    word_to_idx = {w: i for i, w in enumerate(["<NULL>", "<START>", "<END>", "a", "cat", "dog", "sat", "on", "the",
+                                               "mat", "ran", "far"])}
     V = len(word_to_idx)
     ctor = _get(mod, "CaptioningRNN")
     model = ctor(word_to_idx, input_dim=1280, wordvec_dim=W, hidden_dim=H, cell_type=cell_type,
                  ignore_index=0, dtype=torch.float64)
     if not any(True for _ in model.parameters()):
         raise NotImplementedYet("not implemented yet: CaptioningRNN.__init__ creates no parameters")
-    fill_params(model, seed)
+    gain = gain or (2.5 if mode == "sample" else 1.5)  # sampling: larger weights, livelier dynamics
+    fill_params(model, seed, gain)
     gen = torch.Generator().manual_seed(seed)
     images = _images_for_captions(N, gen)
     if mode == "loss":
@@ -283,15 +290,27 @@ def captioning(mod, cell_type, N, T, H, W, mode="loss", max_length=6, seed=0):
         captions[0, -2:] = 0  # some <NULL> padding, which must be ignored
         loss = _need(model(images, captions), "CaptioningRNN.forward")
         return {"loss": _plain(loss, "forward"), "num_params": sum(p.numel() for p in model.parameters())}
-    out = _need(model.sample(images, max_length=max_length), "CaptioningRNN.sample")
-    if cell_type == "attention":
-        if not isinstance(out, (tuple, list)) or len(out) != 2:
-            raise TypeError("CaptioningRNN.sample should return (captions, attn_weights_all) for attention")
-        caps, attn = (_plain(o, "sample") for o in out)
+    # sampling: three differently filled models, so that a sampler that drops its hidden or cell
+    # state between steps changes some caption (one model alone can hide it in a repeated word)
+    captions, weights = [], []
+    for k in range(3):
+        if k:
+            fill_params(model, seed + 7919 * k, gain)
+        out = _need(model.sample(images, max_length=max_length), "CaptioningRNN.sample")
+        if cell_type == "attention":
+            if not isinstance(out, (tuple, list)) or len(out) != 2:
+                raise TypeError("CaptioningRNN.sample should return (captions, attn_weights_all) for attention")
+            caps, attn = (_plain(o, "sample") for o in out)
+        else:
+            caps, attn = _plain(out, "sample"), None
+        if not isinstance(caps, torch.Tensor) or caps.dim() != 2 or caps.shape[0] != N:
+            raise TypeError(f"CaptioningRNN.sample should return captions of shape ({N}, {max_length})")
         caps, attn = _until_end(caps, attn, max_length)
-        return {"captions": caps, "attn": attn}
-    caps, _ = _until_end(_plain(out, "sample"), None, max_length)
-    return {"captions": caps}
+        captions.append(caps)
+        weights.append(attn)
+    if cell_type == "attention":
+        return {"captions": torch.cat(captions), "attn": torch.cat(weights)}
+    return {"captions": torch.cat(captions)}
 
 
 # ------------------------------------------------------------------------ network visualization
