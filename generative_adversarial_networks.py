@@ -25,6 +25,12 @@ Differences from the original ``gan_pytorch.py`` (each is noted again where it a
 * :func:`build_dc_classifier` keeps its ``batch_size`` argument for compatibility, but reshapes
   with N = -1, so the classifier accepts any batch size (the original hard-coded the batch size
   and failed on any other).
+* ``seed=`` arguments of :func:`sample_noise`, :func:`discriminator` and :func:`generator` are
+  optional extras. The autograder never passes them: it seeds torch globally before each call,
+  and it judges :func:`sample_noise` by its shape, range and spread, so the editions'
+  ``sample_noise(batch_size, dim)`` (any uniform idiom) is just as right. Discriminators are
+  graded on images (N, 1, 28, 28), as :func:`run_a_gan` passes them; ``build_dc_classifier()``
+  without an argument is graded too.
 * :func:`run_a_gan` adds ``num_iters`` (stop after that many iterations, used for equal-budget
   comparisons and fast mode), ``device``, a tqdm progress bar, and ``return_history=True`` to
   also get the per-iteration losses. Called as in the original it returns the same list of

@@ -30,9 +30,14 @@ Differences from the original starter (EECS 498-007 FA2020 A4):
 * ``create_class_visualization`` (provided in the original notebook) lives here, takes the
   image size and a ``show`` switch, shows a tqdm progress bar, and ``class_names`` may be any
   indexable (list or dict).
-* ``class_visualization_step`` normalises the gradient by its L2 norm before the ascent step (the
-  original leaves this open; normalising makes the learning rate independent of the model's score
-  scale, as in ``make_adversarial_attack``).
+* ``compute_saliency_maps``: the TODO's sentence "You first want to compute the loss over the
+  correct scores" is reworded. The original asks for the gradient of the correct-class *score*,
+  and many read "loss" as cross-entropy, whose gradient differs; the TODO now says to sum the
+  unnormalised correct-class scores.
+* ``class_visualization_step``: the solution normalises the gradient by its L2 norm before the
+  ascent step (normalising makes the learning rate independent of the model's score scale, as in
+  ``make_adversarial_attack``). The original leaves this open, so the grader judges only the
+  direction of the step: a raw-gradient step ``learning_rate * g`` is just as right.
 """
 import random
 
@@ -71,9 +76,10 @@ def compute_saliency_maps(X, y, model):
     ##############################################################################
     # TODO: Implement this function. Perform a forward and backward pass through #
     # the model to compute the gradient of the correct class score with respect  #
-    # to each input image. You first want to compute the loss over the correct   #
-    # scores (we'll combine losses across a batch by summing), and then compute  #
-    # the gradients with a backward pass.                                        #
+    # to each input image. You first want to sum the correct-class scores (the   #
+    # unnormalised scores, not a loss such as cross-entropy) over the batch, and #
+    # then compute the gradients with a backward pass. The saliency map is the   #
+    # maximum over the channels of the absolute value of that gradient.          #
     # Hint: X.grad.data stores the gradients                                     #
     ##############################################################################
     # Replace "pass" statement with your code
@@ -176,6 +182,9 @@ def class_visualization_step(img, target_y, model, **kwargs):
     # Hint: You have to perform inplace operations on img.data to update   #
     # the generated image using gradient ascent & reset img.grad to zero   #
     # after each step.                                                     #
+    # The objective is s_y(I) - l2_reg * ||I||_2^2 (squared L2 norm). You  #
+    # may step along the raw gradient or the L2-normalised one: only the   #
+    # direction of the step is graded.                                     #
     ########################################################################
     # Replace "pass" statement with your code
     # BEGIN SOLUTION
