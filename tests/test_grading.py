@@ -16,11 +16,11 @@ import torch
 
 from eecs598.grading import results as results_mod
 from eecs598.grading.grade import Reference, grade
-from eecs598.grading.questions import QUESTIONS, all_tests
+from eecs598.grading.questions import PARTS, PUBLIC, QUESTIONS, all_tests
 from eecs598.grading.sandbox import REPO_ROOT, Sandbox
 
 MARKER = "# BEGIN " + "SOLUTION"
-MODULES = {q: m for q, (_, m, _) in QUESTIONS.items()}
+MODULES = {q: m for q, (_, m, _) in QUESTIONS.items()}  # Q3X/Q4X share Q3/Q4's modules
 TIMEOUT = 6.0  # per-test limit used here, so the hanging cases stay quick
 
 
@@ -115,9 +115,53 @@ def test_solutions_score_full_marks(solution_results):
 
 
 def test_points_per_question_match_the_original():
-    totals = {q: sum(t.points for t in all_tests() if t.question == q) for q in QUESTIONS}
-    assert totals == {"Q1": 30, "Q2": 40, "Q3": 15, "Q4": 15, "GAN": 15}
+    totals = {q: round(sum(t.points for t in all_tests() if t.question == q), 6) for q in QUESTIONS}
+    assert totals == {"Q1": 30, "Q2": 40, "Q3": 15, "Q4": 15, "GAN": 15, "Q3X": 5, "Q4X": 5}
+    assert {q: QUESTIONS[q][2] for q in QUESTIONS} == totals
     assert any(t.hidden for t in all_tests()) and any(not t.hidden for t in all_tests())
+
+
+# functions of FA2020 A4 (reference_spec.md A.3-A.6); the others are this project's extensions
+ORIGINAL_FUNCTIONS = {
+    "Q3": {"compute_saliency_maps", "make_adversarial_attack", "class_visualization_step"},
+    "Q4": {"content_loss", "gram_matrix", "style_loss", "tv_loss"},
+}
+EXTENSIONS = {"pgd_attack", "smooth_grad", "grad_cam", "guided_gram_matrix", "guided_style_loss"}
+
+
+def test_original_questions_earn_points_from_original_functions_only():
+    for t in all_tests():
+        if t.question in ORIGINAL_FUNCTIONS:
+            assert set(t.uses) <= ORIGINAL_FUNCTIONS[t.question], t.name
+        if set(t.uses) & EXTENSIONS:
+            assert t.part == "EXT" and t.question in PARTS["EXT"][1], t.name
+        assert t.part == {"GAN": "GAN", "Q3X": "EXT", "Q4X": "EXT"}.get(t.question, "A4")
+
+
+def test_every_public_test_has_a_hidden_twin_and_public_points_are_at_most_a_fifth():
+    tests = all_tests()
+    public = [t for t in tests if not t.hidden]
+    twinned = {t.twin_of for t in tests if t.hidden}
+    assert [t.name for t in public if t.name not in twinned] == []  # 100 % of public tests twinned
+    for q in QUESTIONS:
+        pub = sum(t.points for t in public if t.question == q)
+        assert pub <= 0.2 * QUESTIONS[q][2] + 1e-9, (q, pub)
+    for t in tests:
+        if t.hidden:  # same function, other inputs: a twin judges the same behaviour
+            twin = next(p for p in public if p.name == t.twin_of)
+            assert t.question == twin.question and t.uses[0] == twin.uses[0]
+            assert (t.args, t.seed) != (twin.args, twin.seed)
+
+
+def test_hidden_inputs_come_from_a_secret_per_run_seed():
+    first, second = all_tests(), all_tests()
+    hidden = [(a, b) for a, b in zip(first, second) if a.hidden]
+    assert sum(a.args != b.args or a.seed != b.seed for a, b in hidden) == len(hidden)
+    assert [a.args for a in first if not a.hidden] == [b.args for b in second if not b.hidden]
+    fixed = all_tests(secret=1234)
+    assert [t.args for t in fixed] == [t.args for t in all_tests(secret=1234)]
+    # the twins' inputs are random specs, so the secret reaches every one of them
+    assert all("seed" in json.dumps(t.args) or t.probe in ("param_summary", "optimizer") for t in fixed if t.hidden)
 
 
 def test_results_json_format(solution_results, tmp_path):
@@ -212,6 +256,248 @@ def test_buggy_submission_loses_exactly_the_buggy_part(bug, tmp_path, sandbox, r
     assert own_tests(question, function) - insensitive <= lost, f"a test of {function} passed despite the bug"
     for name in lost:
         assert by_name(res)[name]["output"].startswith("FAILED"), by_name(res)[name]["output"]
+
+
+# ------------------------------------------------------- classic mistakes, named in the feedback
+SAMPLE_LSTM = "h, c = self.rnn.step_forward(x, h, c)\n"
+CAPTION_WRITE = "captions[:, t] = words"
+MISTAKES = {  # name: (question, function, append or None, replace or None, words the feedback must hold)
+    "saliency from the cross-entropy loss": ("Q3", "compute_saliency_maps", {"network_visualization": """
+def compute_saliency_maps(X, y, model):
+    X.requires_grad_()
+    torch.nn.functional.cross_entropy(model(X), y).backward()
+    return X.grad.data.abs().max(dim=1)[0]
+"""}, None, "cross-entropy"),
+    "saliency without abs": ("Q3", "compute_saliency_maps", BUGS["saliency without abs"][2], None, "absolute value"),
+    "class visualization: L2 not squared": ("Q3", "class_visualization_step", {"network_visualization": """
+def class_visualization_step(img, target_y, model, l2_reg=1e-3, learning_rate=25):
+    (model(img)[0, target_y] - l2_reg * img.norm()).backward()
+    img.data += learning_rate * img.grad.data
+    img.grad.zero_()
+    return img
+"""}, None, "not squared"),
+    "class visualization: L2 with the wrong sign": ("Q3", "class_visualization_step", {"network_visualization": """
+def class_visualization_step(img, target_y, model, **kwargs):
+    l2_reg, learning_rate = kwargs.pop("l2_reg", 1e-3), kwargs.pop("learning_rate", 25)
+    (model(img)[0, target_y] + l2_reg * (img ** 2).sum()).backward()
+    img.data += learning_rate * img.grad.data / img.grad.data.norm()
+    img.grad.zero_()
+    return img
+"""}, None, "wrong sign"),
+    "<START> written into the sampled captions": ("Q2", "CaptioningRNN", None, {"rnn_lstm_attention_captioning": [
+        (CAPTION_WRITE, "captions[:, t] = words if t else words.new_full(words.shape, self._start)")]}, "<START>"),
+    "Adam where SGD was asked": ("Q1", "initialize_three_layer_conv_part3", {"pytorch_autograd_and_nn": """
+_graded_part3 = initialize_three_layer_conv_part3
+def initialize_three_layer_conv_part3():
+    model, _ = _graded_part3()
+    return model, optim.Adam(model.parameters(), lr=3e-3, weight_decay=1e-4)
+"""}, None, "Adam where SGD"),
+    "wrong betas": ("GAN", "get_optimizer", {"generative_adversarial_networks": """
+def get_optimizer(model):
+    return optim.Adam(model.parameters(), lr=1e-3)
+"""}, None, "betas"),
+    "non-zero biases": ("Q1", "initialize_three_layer_conv_part2", {"pytorch_autograd_and_nn": """
+_graded_part2 = initialize_three_layer_conv_part2
+def initialize_three_layer_conv_part2(dtype=torch.float, device='cpu'):
+    params = _graded_part2(dtype, device)
+    with torch.no_grad():
+        for p in params:
+            if p.dim() == 1:
+                p.fill_(0.01)
+    return params
+"""}, None, "should start at zero"),
+    "LSTM sampler never carries the cell state": ("Q2", "CaptioningRNN", None, {"rnn_lstm_attention_captioning": [
+        (SAMPLE_LSTM, SAMPLE_LSTM.replace("h, c =", "h, _ ="))]}, None),
+}
+
+
+@pytest.mark.parametrize("name", list(MISTAKES))
+def test_classic_mistakes_lose_their_tests_and_are_named(name, tmp_path, sandbox, reference):
+    question, function, append, replace, words = MISTAKES[name]
+    need(question)
+    res = run(make_submission(tmp_path, append=append, replace=replace), sandbox, reference, [question])
+    lost = {n for n, t in by_name(res).items() if t["score"] < t["max_score"]}
+    assert lost and lost <= expected_losses(question, function), sorted(lost)
+    if function == "CaptioningRNN":  # a sampling bug: the sampling tests (public and hidden twin) fail
+        kind = "lstm" if "LSTM" in name else ""
+        assert {n for n in lost if "sample" in n and kind in n} == lost and len(lost) >= 2, sorted(lost)
+    else:
+        only = "optimizer" if "optimizer" in words or "betas" in words or "SGD" in words else ""
+        assert {n for n in own_tests(question, function) if only in n} <= lost
+    if words:
+        for n in lost:
+            assert words in by_name(res)[n]["output"], by_name(res)[n]["output"]
+
+
+# ------------------------------------------------------ valid idioms the grader used to reject
+ACCEPTED = {
+    "network_visualization": """
+def make_adversarial_attack(X, target_y, model, max_iter=100, verbose=True):
+    X_adv = X.clone().requires_grad_()
+    for _ in range(max_iter):
+        scores = model(X_adv)
+        if scores.argmax(dim=1).item() == target_y:
+            break
+        scores[0, target_y].backward()
+        g = X_adv.grad.data
+        X_adv.data += 1 * g / (g.norm() + 1e-5)      # an epsilon in the normaliser
+        X_adv.grad.zero_()
+    return X_adv
+
+def class_visualization_step(img, target_y, model, **kwargs):
+    l2_reg, learning_rate = kwargs.pop('l2_reg', 1e-3), kwargs.pop('learning_rate', 25)
+    score = model(img)[0, target_y] - l2_reg * torch.sum(img * img)
+    score.backward()
+    img.data += learning_rate * img.grad.data      # raw (unnormalised) gradient step
+    img.grad.data.zero_()
+    return img
+""",
+    "generative_adversarial_networks": """
+class Flatten(nn.Module):                      # CS231n's: images only
+    def forward(self, x):
+        N, C, H, W = x.size()
+        return x.view(N, -1)
+
+def sample_noise(batch_size, dim):             # editions without seed=
+    return torch.empty(batch_size, dim).uniform_(-1, 1)
+
+def discriminator():
+    return nn.Sequential(Flatten(), nn.Linear(784, 256), nn.LeakyReLU(0.01), nn.Linear(256, 256),
+                         nn.LeakyReLU(0.01), nn.Linear(256, 1))
+
+_graded_dc = build_dc_classifier
+def build_dc_classifier():                     # editions without batch_size
+    return _graded_dc(128)
+""",
+    "pytorch_autograd_and_nn": """
+_graded_resnet_init = ResNet.__init__
+def _init(self, *args, **kwargs):              # the classifier as a 1x1 convolution
+    _graded_resnet_init(self, *args, **kwargs)
+    self.fc = nn.Conv2d(self.fc.in_features, self.fc.out_features, kernel_size=1)
+def _forward(self, x):
+    return self.fc(self.cnn(x).mean(dim=(2, 3), keepdim=True)).flatten(1)
+ResNet.__init__, ResNet.forward = _init, _forward
+""",
+}
+STOP_AT_END = [(CAPTION_WRITE, CAPTION_WRITE + """
+                if (captions[:, :t + 1] == self._end).any(dim=1).all():
+                    break  # every caption has ended: stop early (the rest stays <NULL>)""")]
+
+
+def test_valid_idioms_get_full_marks(tmp_path, sandbox, reference):
+    questions = ["Q1", "Q2", "Q3", "GAN"]
+    need(*questions)
+    res = run(make_submission(tmp_path, append=ACCEPTED, replace={"rnn_lstm_attention_captioning": STOP_AT_END}),
+              sandbox, reference, questions)
+    failed = [f"{n}: {t['output'][:300]}" for n, t in by_name(res).items() if t["score"] < t["max_score"]]
+    assert not failed, "\n".join(failed)
+
+
+# ------------------------------------------------------------------------------ no replay
+def _shapes(value):
+    if isinstance(value, torch.Tensor):
+        return ["T"] + list(value.shape)
+    if isinstance(value, (list, tuple)):
+        return [_shapes(v) for v in value]
+    return value if isinstance(value, (int, float, str)) else None
+
+
+REPLAY = """
+import inspect as _inspect
+import json as _json
+from eecs598.grading import codec as _codec
+_TABLE = _json.loads(TABLE)
+_shapes = SHAPES
+
+def _replayer(fn):
+    def replay(*args, **kwargs):
+        rows = _TABLE[fn]
+        key = _json.loads(_json.dumps(_shapes(list(args))))
+        sig, select, out = next((r for r in rows if r[0] == key), rows[0])
+        value = _codec.decode(out)
+        if select is None:
+            return value
+        full = [None] * (max(select) + 1)
+        for i, s in enumerate(select):
+            full[s] = value[i]
+        return tuple(full)
+    return replay
+
+for _fn in _TABLE:
+    globals()[_fn] = _replayer(_fn)
+"""
+
+
+def test_replaying_the_released_outputs_earns_at_most_a_fifth(tmp_path, sandbox, reference):
+    """A stub that answers every public "call" test with its released output (looked up by the
+    input shapes, as public_expected.json allows) gets those public points and nothing else."""
+    import inspect
+
+    from eecs598.grading import codec, probes
+    present = [q for q in QUESTIONS if _has_solution(q)]
+    if not present:
+        pytest.skip("no solution module in the repository yet")
+    tables = {}
+    for t in PUBLIC:
+        if t.probe != "call" or t.question not in present:
+            continue
+        out = reference.expected(t)["out"]
+        sig = json.loads(json.dumps(_shapes([probes.make(x) for x in t.args["inputs"]])))
+        tables.setdefault(MODULES[t.question], {}).setdefault(t.args["fn"], []).append(
+            [sig, t.args["select"], codec.encode(out)])
+    folder = tmp_path / "replay"
+    folder.mkdir()
+    helper = inspect.getsource(_shapes).replace("def _shapes", "def _shape_of").replace("_shapes(", "_shape_of(")
+    for module, table in tables.items():
+        code = REPLAY.replace("TABLE)", repr(json.dumps(table)) + ")").replace("SHAPES", "_shape_of")
+        (folder / f"{module}.py").write_text("import torch\n" + helper + code)
+    res = run(folder, sandbox, reference, present)
+    for q in present:
+        got = res["extra_data"]["per_question"][q]
+        assert got["score"] <= 0.2 * QUESTIONS[q][2] + 1e-6, (q, got)
+        assert got["public_max"] <= 0.2 * QUESTIONS[q][2] + 1e-6
+    for q in {"Q2", "Q4", "GAN"} & set(present):  # the replay itself works: public points earned
+        assert res["extra_data"]["per_question"][q]["score"] > 0, q
+    assert all(t["score"] == 0 for t in res["tests"] if "hidden" in t.get("tags", []))
+
+
+# ------------------------------------------------------------------------- comparisons
+def test_non_finite_values_fail_scalars_too():
+    from eecs598.grading.compare import compare
+    nan, inf = float("nan"), float("inf")
+    assert compare(1.0, 1.0, 0, 0) is None
+    assert "NaN" in compare(1.0, nan, 1e-5, 1e-6) and "NaN" in compare(1.0, inf, 1e-5, 1e3)
+    assert compare({"loss": 2.0}, {"loss": nan}, 1.0, 1e9) is not None
+    assert compare(torch.ones(3), torch.tensor([1.0, nan, 1.0]), 1.0, 1e9) is not None
+    assert compare(torch.tensor([1.0, inf]), torch.tensor([1.0, inf]), 1e-5, 1e-6) is None
+    assert compare(nan, nan, 1e-5, 1e-6) is None and compare(inf, -inf, 1e-5, 1e-6) is not None
+
+
+def test_a_comparison_error_fails_the_test_instead_of_crashing():
+    from eecs598.grading.compare import judge
+
+    class Weird:
+        def __eq__(self, other):
+            raise RuntimeError("boom")
+
+        def __ne__(self, other):
+            raise RuntimeError("boom")
+
+    test = PUBLIC[0]
+    msg = judge(test, {"out": 1}, {"out": Weird()})
+    assert msg and "could not be compared" in msg
+    assert judge(test, {"out": torch.ones(2)}, {"out": torch.ones(2)}) is None
+
+
+def test_equivalent_layers_get_equal_weights():
+    """fill_params depends on a parameter's role and (out, fan_in): a 1x1 convolution used as a
+    linear layer computes exactly what the linear layer computes."""
+    from eecs598.grading.probes import fill_params
+    linear, conv = fill_params(torch.nn.Linear(7, 5)), fill_params(torch.nn.Conv2d(7, 5, kernel_size=1))
+    x = torch.randn(3, 7)
+    assert torch.allclose(linear(x), conv(x[:, :, None, None]).flatten(1), atol=1e-6)
+    other = fill_params(torch.nn.Linear(5, 7))
+    assert not torch.equal(other.weight.t(), linear.weight)  # another layer gets other values
 
 
 # ------------------------------------------------------------------ misbehaving submissions

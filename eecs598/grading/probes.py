@@ -177,7 +177,16 @@ def module(mod, ctor, input, ctor_args=(), ctor_kwargs=None, pick=None, train=Tr
     out = _need(getattr(model, method)(x, *[make(e) for e in extra_inputs]), f"{ctor}.{method}")
     return {"out": _plain(out, ctor),
             "num_params": sum(p.numel() for p in model.parameters()),
-            "param_shapes": sorted(list(p.shape) for p in model.parameters())}
+            "param_shapes": sorted(_role_shape(p) for p in model.parameters())}
+
+
+def _role_shape(p):
+    """A parameter's shape without trailing 1s: a 1x1 convolution's (O, I, 1, 1) weight has the
+    shape of the equivalent linear layer's (O, I)."""
+    shape = list(p.shape)
+    while len(shape) > 2 and shape[-1] == 1:
+        shape.pop()
+    return shape
 
 
 @probe
