@@ -238,7 +238,8 @@ ResidualBlock.forward = _no_shortcut
 
 INSENSITIVE = {
     "wrong LSTM gate order (i and f swapped)": {"Q2 lstm_step_forward with attention"},
-    "gram_matrix divides by H*W instead of H*W*C": {"Q4 gram_matrix normalize=False"},
+    "gram_matrix divides by H*W instead of H*W*C": {"Q4 gram_matrix normalize=False",
+                                                    "Q4 gram_matrix normalize=False (hidden)"},
 }
 
 
@@ -251,7 +252,8 @@ def test_buggy_submission_loses_exactly_the_buggy_part(bug, tmp_path, sandbox, r
     allowed = expected_losses(question, function)
     assert lost <= allowed, f"lost points outside {function}: {sorted(lost - allowed)}"
     # tests on which the bug cannot show: the spec's attention-step inputs saturate the i and f
-    # gates (both ~1), and normalize=False bypasses a normalisation bug
+    # gates (both ~1; its hidden twin's moderate inputs do not), and normalize=False bypasses a
+    # normalisation bug
     insensitive = INSENSITIVE.get(bug, set())
     assert own_tests(question, function) - insensitive <= lost, f"a test of {function} passed despite the bug"
     for name in lost:
