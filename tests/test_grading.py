@@ -87,12 +87,15 @@ def run(path, sandbox, reference, questions):
     return res
 
 
-def expected_losses(question, function):
-    return {f"{t.question} {t.name}" for t in all_tests() if t.question == question and function in t.uses}
+def expected_losses(question, function, hidden=True):
+    return {f"{t.question} {t.name}" for t in all_tests(hidden) if t.question == question and function in t.uses}
 
 
-def own_tests(question, function):
-    return {f"{t.question} {t.name}" for t in all_tests() if t.question == question and t.uses[0] == function}
+def own_tests(question, function, hidden=True):
+    return {f"{t.question} {t.name}" for t in all_tests(hidden) if t.question == question and t.uses[0] == function}
+
+
+PUBLIC_ONLY = False  # include_hidden=False: the isolation tests below need no twins (each costs a time-out)
 
 
 @pytest.fixture(scope="module")
@@ -526,9 +529,9 @@ def test_raise_at_import(tmp_path, sandbox, reference):
 def test_infinite_loop_costs_only_that_function(tmp_path, sandbox, reference):
     need("Q4")
     folder = make_submission(tmp_path, append={"style_transfer": "def tv_loss(img, tv_weight):\n    while True:\n        pass\n"})
-    res = grade(folder, sandbox, reference, ["Q4"], timeout=TIMEOUT)
+    res = grade(folder, sandbox, reference, ["Q4"], include_hidden=PUBLIC_ONLY, timeout=TIMEOUT)
     lost = {n for n, t in by_name(res).items() if t["score"] < t["max_score"]}
-    assert lost == own_tests("Q4", "tv_loss")
+    assert lost == own_tests("Q4", "tv_loss", PUBLIC_ONLY)
     assert all(by_name(res)[n]["output"].startswith("TIMED OUT") for n in lost)
 
 
@@ -536,9 +539,10 @@ def test_unbounded_memory(tmp_path, sandbox, reference):
     need("Q4")
     hog = ("def gram_matrix(features, normalize=True):\n    hog = []\n    while True:\n"
            "        hog.append(bytearray(256 * 2 ** 20))\n")
-    res = run(make_submission(tmp_path, append={"style_transfer": hog}), sandbox, reference, ["Q4"])
+    res = grade(make_submission(tmp_path, append={"style_transfer": hog}), sandbox, reference, ["Q4"],
+                include_hidden=PUBLIC_ONLY)
     lost = {n for n, t in by_name(res).items() if t["score"] < t["max_score"]}
-    assert own_tests("Q4", "gram_matrix") <= lost <= expected_losses("Q4", "gram_matrix")
+    assert own_tests("Q4", "gram_matrix", PUBLIC_ONLY) <= lost <= expected_losses("Q4", "gram_matrix", PUBLIC_ONLY)
     assert all("OUT OF MEMORY" in by_name(res)[n]["output"] or "CRASHED" in by_name(res)[n]["output"] for n in lost)
 
 
@@ -747,6 +751,6 @@ def test_without_isolation_limits_still_hold(tmp_path, reference):
     with Sandbox(isolate=False) as box:
         assert "NOT hidden" in box.describe()
         res = grade(make_submission(tmp_path, append={"generative_adversarial_networks": code}), box, reference,
-                    ["GAN"], timeout=TIMEOUT)
+                    ["GAN"], include_hidden=PUBLIC_ONLY, timeout=TIMEOUT)
     lost = {n for n, t in by_name(res).items() if t["score"] < t["max_score"]}
-    assert lost == own_tests("GAN", "generator_loss")
+    assert lost == own_tests("GAN", "generator_loss", PUBLIC_ONLY)
