@@ -478,6 +478,13 @@ def test_non_finite_values_fail_scalars_too():
     assert compare(nan, nan, 1e-5, 1e-6) is None and compare(inf, -inf, 1e-5, 1e-6) is not None
 
 
+def test_numbers_compare_as_numbers():
+    from eecs598.grading.compare import compare
+    assert compare({"momentum": 0, "lr": 0.01}, {"momentum": 0.0, "lr": 0.01}, 1e-5, 1e-8) is None
+    assert compare(0, 0.5, 1e-5, 1e-8) is not None and compare(True, 1, 0, 0) is not None
+    assert compare(0, float("nan"), 1e-5, 1e-8) is not None
+
+
 def test_a_comparison_error_fails_the_test_instead_of_crashing():
     from eecs598.grading.compare import judge
 

@@ -63,7 +63,11 @@ def compare(expected, actual, rtol, atol, tol=None, path="output"):
                     f"{idx}: got {float(a.flatten()[i]):.6g}, expected {float(e.flatten()[i]):.6g}; "
                     f"rtol={rtol:g}, atol={atol:g})")
         return None
-    if isinstance(expected, float) and isinstance(actual, (int, float)) and not isinstance(actual, bool):
+    number = (int, float)
+    if isinstance(expected, int) and not isinstance(expected, bool) and isinstance(actual, number) \
+            and not isinstance(actual, bool):  # e.g. momentum 0 vs 0.0: the same setting
+        return None if actual == expected else f"{path}: {actual!r}, expected {expected!r}"
+    if isinstance(expected, float) and isinstance(actual, number) and not isinstance(actual, bool):
         if math.isfinite(expected) and not math.isfinite(actual):
             return f"{path}: {actual!r} (NaN or inf), expected {expected:.6g}"
         if not math.isfinite(expected):

@@ -121,7 +121,7 @@ HIDDEN = [
          {"target": 7, "seed": 4, "size": 20, "kwargs": {"l2_reg": 0.08, "learning_rate": 2.0}},
          ["class_visualization_step"], rtol=1e-3, atol=2e-5),
     # ------------------------------------------------------------------ Q3X (extensions)
-    twin("pgd_attack", "Q3X", "pgd", {"seed": 6, "N": 3, "size": 12, "targeted": True, "steps": 4},
+    twin("pgd_attack", "Q3X", "pgd", {"seed": 6, "N": 3, "size": 12, "targeted": True, "steps": 6},
          ["pgd_attack"], atol=1e-5),
     twin("smooth_grad (stdev 0 equals saliency)", "Q3X", "saliency",
          {"fn": "smooth_grad", "N": 3, "size": 12, "seed": 7, "extra": {"num_samples": 2, "stdev": 0.0}},
