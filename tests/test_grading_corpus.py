@@ -11,6 +11,7 @@ students of the original courses write them (tests/grading_corpus/, see its READ
 One sandbox and one reference serve the whole file; each variant grades only its question(s).
 """
 import ast
+import inspect
 import json
 import textwrap
 from pathlib import Path
@@ -122,6 +123,9 @@ def one_secret_per_run():
 
     from eecs598.grading import grade as grade_module
     real, secret = grade_module.all_tests, secrets.randbits(63)
+    if "secret" not in inspect.signature(real).parameters:  # a grader without secret seeds
+        yield
+        return
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(grade_module, "all_tests", lambda include_hidden=True, secret=secret: real(include_hidden, secret=secret))
         yield
