@@ -145,7 +145,7 @@ def reference():
 def _params():
     out = []
     for v in MANIFEST:
-        marks = [pytest.mark.xfail(reason=v["xfail"], strict=False)] if v.get("xfail") else []
+        marks = [pytest.mark.xfail(reason=v["xfail"], strict=True)] if v.get("xfail") else []
         out.append(pytest.param(v, id=v["id"], marks=marks))
     return out
 
@@ -271,3 +271,57 @@ def test_original_header_module_runs_on_the_star_import(tmp_path, monkeypatch):
     y, opt, _, blurred = mod.f(torch.ones(4, 3))
     assert torch.allclose(y.norm(dim=1), torch.ones(4))
     assert type(opt).__name__ == "SGD" and blurred.shape == (5,)
+
+
+# ---------------------------------------------------------------- the loop check, in isolation
+# (the corpus grades the usual idioms end to end; these are the tricks around them, checked on
+# the source alone -- the grader never runs student code for this check)
+VEC = "def tv_loss(img, w):\n    return w * (img.diff(dim=2).pow(2).sum() + img.diff(dim=3).pow(2).sum())\n"
+LOOP_TRICKS = {
+    "alias of a looping function": ("def _tv(img, w):\n    return w * sum([img.diff(dim=d).pow(2).sum() for d in (2, 3)])\n"
+                                    "tv_loss = _tv\n", "list comprehension"),
+    "lambda with a generator": ("_sq = lambda x: sum(x.diff(dim=d).pow(2).sum() for d in (2, 3))\n"
+                                "def tv_loss(img, w):\n    return w * _sq(img)\n", "generator expression"),
+    "method of a class": ("class TV:\n    def __call__(self, img):\n        return self.total(img)\n"
+                          "    def total(self, img):\n        t = 0\n        while False:\n            pass\n        return t\n"
+                          "def tv_loss(img, w):\n    return w * TV()(img)\n", "while loop"),
+    "functools.partial of a looping function": ("import functools\ndef _tv(img, w, dims):\n    s = 0\n    for d in dims:\n"
+                                                "        s = s + img.diff(dim=d).pow(2).sum()\n    return w * s\n"
+                                                "tv_loss = functools.partial(_tv, dims=(2, 3))\n", "for loop"),
+    "mutual recursion": ("def a(img, d):\n    return 0 if d < 2 else img.diff(dim=d).pow(2).sum() + b(img, d - 1)\n"
+                         "def b(img, d):\n    return a(img, d)\ndef tv_loss(img, w):\n    return w * a(img, 3)\n", "recursion"),
+    "functools.reduce": ("from functools import reduce\ndef tv_loss(img, w):\n"
+                         "    return w * reduce(lambda s, d: s + img.diff(dim=d).pow(2).sum(), (2, 3), 0)\n", "reduce"),
+    "filter()": ("def tv_loss(img, w):\n    return w * sum(filter(None, (img.diff(dim=2).pow(2).sum(),)))\n", "filter()"),
+    "eval of a string": ("def tv_loss(img, w):\n    return eval('w * img.sum()')\n", "grader cannot"),
+    "exec of a string": ("def tv_loss(img, w):\n    exec('pass')\n    return w * img.sum()\n", "grader cannot"),
+    "getattr with a built name": ("import sys\ndef _tv(img, w):\n    return [x for x in img]\n"
+                                  "def tv_loss(img, w):\n    return getattr(sys.modules[__name__], '_' + 'tv')(img, w)\n",
+                                  "grader cannot"),
+    "module attribute of itself": ("import sys\ndef _tv(img, w):\n    return [x for x in img]\n"
+                                   "def tv_loss(img, w):\n    return sys.modules[__name__]._tv(img, w)\n", "list comprehension"),
+    "function globals": ("def tv_loss(img, w):\n    return tv_loss.__globals__['helper'](img)\n", "grader cannot"),
+    "importlib": ("import importlib\ndef tv_loss(img, w):\n    return importlib.import_module('x').f(img)\n", "grader cannot"),
+    "second definition with a loop": (VEC + "def tv_loss(img, w):\n    return w * sum(img[i].sum() for i in range(1))\n",
+                                      "generator expression"),
+}
+
+
+@pytest.mark.parametrize("trick", sorted(LOOP_TRICKS))
+def test_loop_check_follows_the_calls(trick):
+    from eecs598.grading.static_checks import static_check
+    source, words = LOOP_TRICKS[trick]
+    message = static_check("no_loop:tv_loss", source)
+    assert message and words in message and "tv_loss" in message, message
+
+
+def test_loop_check_accepts_vectorised_code_and_helpers():
+    from eecs598.grading.static_checks import static_check
+    helper = ("import torch\nEPS = 0.0\n_sq = lambda x, d: torch.diff(x, dim=d).pow(2).sum()\n"
+              "def _both(img):\n    return _sq(img, 2) + _sq(img, 3) + EPS\n"
+              "def unrelated():\n    return [i for i in range(3)]\n"
+              "def tv_loss(img, w):\n    return w * _both(img)\n")
+    for source in (VEC, helper, (REPO_ROOT / "style_transfer.py").read_text()):
+        assert static_check("no_loop:tv_loss", source) is None
+    assert "does not parse" in static_check("no_loop:tv_loss", "def tv_loss(:\n")
+    assert static_check("no_loop:tv_loss", "def other():\n    pass\n") == "tv_loss not found"
