@@ -52,8 +52,8 @@ def fill_params(model, seed=0, gain=1.5):
     weights whatever their attribute names or order -- and mathematically equivalent layers get
     equal values: a 1x1 ``Conv2d`` weight (O, I, 1, 1) is filled exactly like a ``Linear``
     weight (O, I), so a 1x1 convolution used as a linear layer computes the same function.
-    The values are Gaussian (std gain / sqrt(fan_in)): varied enough that, e.g., sampled captions
-    differ across images and over time, and an LSTM's gates stay away from saturation."""
+    The values are uniform random (std gain / sqrt(fan_in)): varied enough that, e.g., sampled
+    captions differ across images and over time, and an LSTM's gates stay away from saturation."""
     with torch.no_grad():
         for p in model.parameters():
             n = p.numel()
@@ -61,8 +61,10 @@ def fill_params(model, seed=0, gain=1.5):
             fan_in = max(1, n // max(1, rows)) if p.dim() > 1 else max(1, n)
             key = (int(seed) * 1000003 + (p.dim() > 1) * 7919 + rows * 104729 + n // max(1, rows)) % (2 ** 62)
             gen = torch.Generator().manual_seed(key)
-            values = torch.randn(n, generator=gen, dtype=torch.float64) * (gain / math.sqrt(fan_in))
-            p.copy_(values.reshape(p.shape).to(p.dtype))
+            # uniform, float32 draws: several times faster than Gaussian doubles on the big GAN
+            # layers (6M weights); same spread
+            values = torch.rand(n, generator=gen, dtype=torch.float32) * 2 - 1
+            p.copy_((values * (gain * math.sqrt(3.0 / fan_in))).reshape(p.shape).to(p.dtype))
     return model
 
 
