@@ -325,3 +325,12 @@ def test_loop_check_accepts_vectorised_code_and_helpers():
         assert static_check("no_loop:tv_loss", source) is None
     assert "does not parse" in static_check("no_loop:tv_loss", "def tv_loss(:\n")
     assert static_check("no_loop:tv_loss", "def other():\n    pass\n") == "tv_loss not found"
+
+
+def test_corpus_never_ships_to_students():
+    from eecs598.release import source_files
+    shipped = source_files()
+    assert "tests/test_grading_corpus.py" not in shipped
+    assert not [f for f in shipped if f.startswith("tests/grading_corpus")]
+    assert "tests/grading_corpus/manifest.json" in set(
+        str(p.relative_to(REPO_ROOT)) for p in CORPUS.rglob("*"))  # it does exist in the repository
