@@ -205,3 +205,11 @@ def build_dc_generator(noise_dim=NOISE_DIM):
         nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1), nn.Tanh(),
         Flatten(),
     )
+# === get_optimizer:wrong-sgd
+def get_optimizer(model):
+    return optim.SGD(model.parameters(), lr=1e-3, momentum=0.5)
+# === sample_noise:wrong-gaussian
+def sample_noise(batch_size, dim, seed=None):
+    if seed is not None:
+        torch.manual_seed(seed)
+    return torch.randn(batch_size, dim)

@@ -207,3 +207,19 @@ def grad_cam(X, y, model, layer):
   A = acts[0]
   dA = torch.autograd.grad(out.gather(1, y[:, None]).sum(), A)[0]
   return (dA.mean(dim=(2, 3), keepdim=True) * A).sum(1).detach()
+# === compute_saliency_maps:wrong-mean-cross-entropy
+def compute_saliency_maps(X, y, model):
+  X.requires_grad_()
+  loss = torch.nn.functional.cross_entropy(model(X), y)
+  loss.backward()
+  saliency, _ = torch.max(torch.abs(X.grad.data), dim=1)
+  return saliency
+# === class_visualization_step:wrong-no-l2
+def class_visualization_step(img, target_y, model, **kwargs):
+  l2_reg = kwargs.pop('l2_reg', 1e-3)
+  learning_rate = kwargs.pop('learning_rate', 25)
+  model(img)[0, target_y].backward()
+  g = img.grad.data
+  img.data += learning_rate * g / g.norm()
+  img.grad.zero_()
+  return img

@@ -105,6 +105,16 @@ class ThreeLayerConvNet(nn.Module):
 
   def forward(self, x):
     return self.fc(flatten(self.conv2(F.relu(self.conv1(x)))))
+# === ThreeLayerConvNet:wrong-default-init
+class ThreeLayerConvNet(nn.Module):
+  def __init__(self, in_channel, channel_1, channel_2, num_classes):
+    super().__init__()
+    self.conv1 = nn.Conv2d(in_channel, channel_1, 5, padding=2)
+    self.conv2 = nn.Conv2d(channel_1, channel_2, 3, padding=1)
+    self.fc = nn.Linear(channel_2 * 32 * 32, num_classes)
+
+  def forward(self, x):
+    return self.fc(flatten(F.relu(self.conv2(F.relu(self.conv1(x))))))
 # === initialize_three_layer_conv_part3:sgd-kwargs
 def initialize_three_layer_conv_part3():
   C = 3
