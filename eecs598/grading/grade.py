@@ -159,7 +159,8 @@ def _test_entry(test, score, output):
     return {"name": f"{test.question} {test.name}",
             "score": round(float(score), 4), "max_score": round(float(test.points), 4), "output": output,
             "visibility": "after_published" if test.hidden else "visible",
-            "tags": [test.question, f"part:{test.part}", PARTS[test.part][0]] + (["hidden"] if test.hidden else ["public"])}
+            "tags": [test.question, f"part:{test.part}", PARTS[test.part][0],
+                     "hidden" if test.hidden else "public"]}
 
 
 def _mistakes(reference, test, expected, actual):

@@ -5,6 +5,11 @@ Every test names a probe (:mod:`eecs598.grading.probes`) with its arguments and 
 functions it exercises (``uses``). The expected outputs are never written here: the grader
 computes them with the reference solution (instructor repository) or reads them from
 ``public_expected.json`` (student release, public tests only).
+
+Points: a public test's ``points`` as written here is the share of its question that the tested
+behaviour is worth; :func:`all_tests` gives the public test ``PUBLIC_SHARE`` of it and its hidden
+twins the rest, and draws the twins' inputs from a secret seed per grading run. Questions are
+grouped into ``PARTS`` (original A4 questions, GAN, this project's extensions).
 """
 import hashlib
 import secrets
