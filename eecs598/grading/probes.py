@@ -372,7 +372,7 @@ class _CountingModel(nn.Module):
         return grad
 
     def forward(self, x):
-        if x.requires_grad:
+        if x.requires_grad and torch.is_grad_enabled():  # (a check under no_grad builds no graph)
             x = x.view_as(x)   # a fresh graph node per call: the hook fires once per backward through it
             x.register_hook(self._count)
         return self.model(x)
