@@ -33,6 +33,7 @@ def add_parser(commands):
                    help="grade a batch of several students even though only weak isolation is available")
     p.add_argument("--budget", type=float, default=None,
                    help="seconds for one whole submission (absolute deadline; default 540)")
+    p.add_argument("--test-timeout", type=float, default=None, help="cap on each test's own time limit (seconds)")
     p.add_argument("--quiet", action="store_true", help="no per-test summary")
     return p
 
@@ -97,24 +98,26 @@ def _run(args, sub, batch):
     from .grade import SUBMISSION_BUDGET_S, Reference, grade
     from .output import write_csv
     from .results import summary, write_results
+    from .isolation import detect
     from .sandbox import DEFAULT_MEM_MB, Sandbox
 
     items = _batch_items(sub) if batch else [sub]
     if batch and not items:
         print(f"error: no submissions (zips or folders) in {sub}", file=sys.stderr)
         return 2
+    mode = detect(args.isolation)
+    if batch and len(items) > 1 and mode != "strong" and not args.allow_weak_batch:
+        print("error: only weak isolation is available here (no bubblewrap / namespaces), so students in a "
+              "batch could interfere with each other; pass --allow-weak-batch to grade anyway, or grade "
+              "each submission alone", file=sys.stderr)
+        return 2
     budget = args.budget or SUBMISSION_BUDGET_S
     hide = [sub.resolve()]  # other students' files: not readable from inside the sandbox
     reference = Reference()
-    with Sandbox(mem_mb=args.mem_mb or DEFAULT_MEM_MB, hide=hide, isolation=args.isolation) as sandbox:
-        if batch and len(items) > 1 and sandbox.mode != "strong" and not args.allow_weak_batch:
-            print("error: only weak isolation is available here (no bubblewrap / namespaces), so students in a "
-                  "batch could interfere with each other; pass --allow-weak-batch to grade anyway, or grade "
-                  "each submission alone", file=sys.stderr)
-            return 2
+    with Sandbox(mem_mb=args.mem_mb or DEFAULT_MEM_MB, hide=hide, isolation=mode) as sandbox:
         if not batch:
             results = grade(sub, sandbox, reference, args.questions, include_hidden=not args.public_only,
-                            budget=budget)
+                            budget=budget, timeout=args.test_timeout)
             if not args.quiet:
                 print(summary(results, f"== {sub}"))
             if args.out:
@@ -129,7 +132,7 @@ def _run(args, sub, batch):
             name = item.stem if item.is_file() else item.name
             try:
                 results = grade(item, sandbox, reference, args.questions, include_hidden=not args.public_only,
-                                budget=budget)
+                                budget=budget, timeout=args.test_timeout)
             except Exception as err:  # recorded; the batch goes on
                 results = _failed_results(name, err)
             try:

@@ -129,6 +129,14 @@ class Child:
         except (OSError, ValueError):
             return ""
 
+    def terminate(self):
+        """Kill the question's processes but leave the socket to the thread reading it (it sees EOF)."""
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.sandbox._kill_leftovers(self)
+
     def kill(self):
         if self.alive:
             self.alive = False
@@ -214,7 +222,7 @@ class Sandbox:
     - repo_root: where the helper package comes from (copied, minus secret files).
     - mem_mb: memory all processes of a question may add on top of the preloaded libraries.
     - hide: paths the sandboxed code must not read (weak mode: made private with chmod o-rwx
-      when we own them; strong mode sees only its whitelist anyway).
+      while the sandbox is open, when we own them; strong mode sees only its whitelist anyway).
     - isolation: 'auto' (strong when possible), 'strong' (or fail), 'weak'. ``isolate=False``
       (older name) means weak without changing uid.
     """
@@ -254,8 +262,8 @@ class Sandbox:
             try:
                 st = path.stat()
                 if path.is_dir() and st.st_uid == os.geteuid() and st.st_mode & 0o007:
-                    os.chmod(path, st.st_mode & ~0o007)
-                    self.locked.append(str(path))
+                    os.chmod(path, stat.S_IMODE(st.st_mode) & ~0o007)
+                    self.locked.append((str(path), stat.S_IMODE(st.st_mode)))
             except OSError:
                 pass
 
@@ -372,7 +380,7 @@ class Sandbox:
             for child in live:
                 if child.alive and isolation_mod.private_memory(self._pids_of(child)) > limit:
                     child.over_memory = True
-                    child.kill()
+                    child.terminate()
             time.sleep(0.1)
 
     # -- reporting
@@ -390,7 +398,7 @@ class Sandbox:
         return {"level": self.mode, "distinct_uid_per_question": self.drop_uid,
                 "namespaces": self.mode == "strong", "network_isolated": self.mode == "strong" or None,
                 "filesystem": "whitelist (read-only)" if self.mode == "strong" else "host (permissions only)",
-                "solutions_exposed": self.solutions_exposed(), "made_private": self.locked,
+                "solutions_exposed": self.solutions_exposed(), "made_private": [p for p, _ in self.locked],
                 "memory_limit_mb": self.mem_mb, "process_limit": isolation_mod.NPROC if self.drop_uid else None,
                 "zygote_restarts": self.restarts}
 
@@ -481,6 +489,12 @@ class Sandbox:
             child.kill()
         self._stop_zygote()
         shutil.rmtree(self.root, ignore_errors=True)
+        for path, mode in self.locked:  # weak mode: other users' access comes back after grading
+            try:
+                os.chmod(path, mode)
+            except OSError:
+                pass
+        self.locked = []
 
     def __enter__(self):
         return self
