@@ -255,7 +255,7 @@ def test_fork_bomb_is_capped_and_cleaned(strong_batch):
 def test_memory_over_several_processes_is_one_limit(strong_batch):
     b = strong_batch
     assert b["scores"]["memhog"] == 15 - points_of("discriminator_loss")
-    lost = [o for n, o in outputs(b, "memhog").items() if "discriminator_loss" in n]
+    lost = [o for n, o in outputs(b, "memhog").items() if n.startswith("GAN discriminator_loss")]
     assert lost and all("memory limit" in o for o in lost), lost
 
 
@@ -265,9 +265,14 @@ def test_memory_over_several_processes_is_one_limit(strong_batch):
                                               ("forged", "another task"), ("inf", "FAILED")])
 def test_hostile_replies_fail_only_that_test(strong_batch, student, message):
     b = strong_batch
-    assert b["scores"][student] == 15 - points_of("sample_noise")
-    lost = [o for n, o in outputs(b, student).items() if n.startswith("GAN sample_noise")]
+    outs = outputs(b, student)
+    lost = [o for n, o in outs.items() if n.startswith("GAN sample_noise")]
     assert lost and all(message in o for o in lost), lost
+    # the attacker exits right after its frame: a test that starts before the exit is complete may
+    # see it die (its own doing); nothing else of it may change
+    others = [o for n, o in outs.items() if not n.startswith("GAN sample_noise")]
+    assert all(o == "PASSED" or o.startswith("CRASHED: the process exited with status 0") for o in others), others
+    assert b["scores"][student] <= 15 - points_of("sample_noise")
 
 
 @strong_only

@@ -250,7 +250,7 @@ def _grade_question(sandbox, reference, question, tests, files, stdout_for_publi
             if hung:
                 entries.append(_test_entry(test, 0, f"NOT RUN: {hung[0]} timed out {slow[hung[0]]} times."))
                 continue
-            if child is None or not child.alive:
+            if child is None or not child.idle():
                 if child is not None:
                     child.close()
                 child = sandbox.spawn(module, {fname: files[fname]}, deadline=deadline)

@@ -29,6 +29,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 UID_BASE = 200_000          # sandbox uids: UID_BASE + (grader pid % 4096) * 4096 + counter
@@ -271,19 +272,24 @@ def private_memory(pids):
     return total
 
 
-def kill_uid(uid, rounds=5):
-    """SIGKILL every process of ``uid`` (several rounds: a fork bomb refills between scans)."""
+def kill_uid(uid, wait=3.0):
+    """SIGKILL every process of ``uid`` until none is left (a fork bomb refills between scans);
+    gives up after ``wait`` seconds. Returns True when none is left."""
     if uid is None or uid == 0 or uid == os.geteuid():
-        return
-    for _ in range(rounds):
+        return False
+    give_up = time.monotonic() + wait
+    while True:
         pids = processes_by_uid([uid]).get(uid, [])
         if not pids:
-            return
+            return True
+        if time.monotonic() > give_up:
+            return False
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        time.sleep(0.01)
 
 
 def remove_files_of(uid, folders=("/tmp", "/dev/shm", "/var/tmp")):

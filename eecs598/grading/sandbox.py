@@ -16,6 +16,7 @@
 import json
 import os
 import secrets
+import select
 import shutil
 import signal
 import socket
@@ -102,6 +103,20 @@ class Child:
             self.kill()
             raise ChildDied("the process sent an unexpected message instead of its import report")
         return msg
+
+    def idle(self):
+        """True when the process waits for a task; a process that has exited or sent something
+        unasked (pending bytes or end of stream) is killed, so the next test gets a fresh one."""
+        if not self.alive:
+            return False
+        try:
+            pending, _, _ = select.select([self.sock], [], [], 0)
+        except (OSError, ValueError):
+            pending = True
+        if pending:
+            self.kill()
+            return False
+        return True
 
     def call(self, probe, args, seed, deadline):
         """Run one probe in the child before ``deadline`` (monotonic); returns the validated reply."""
@@ -321,6 +336,8 @@ class Sandbox:
                     self._forked[msg["req"]] = msg
                 elif msg.get("type") == "exit":
                     self._exits[msg["pid"]] = msg["status"]
+                    if len(self._exits) > 4096:  # reaped orphans nobody asks about
+                        self._exits.pop(next(iter(self._exits)))
                 self._cond.notify_all()
 
     def _zygote_alive(self):
