@@ -271,7 +271,7 @@ def test_hostile_replies_fail_only_that_test(strong_batch, student, message):
     # the attacker exits right after its frame: a test that starts before the exit is complete may
     # see it die (its own doing); nothing else of it may change
     others = [o for n, o in outs.items() if not n.startswith("GAN sample_noise")]
-    assert all(o == "PASSED" or o.startswith("CRASHED: the process exited with status 0") for o in others), others
+    assert all(o == "PASSED" or o.startswith("CRASHED: the process") for o in others), others
     assert b["scores"][student] <= 15 - points_of("sample_noise")
 
 
@@ -459,8 +459,19 @@ def test_weak_mode_leaves_nothing(weak_batch):
     assert sleepers(TAG) == []
 
 
+def _can_unshare_net():
+    import ctypes
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if ctypes.CDLL(None, use_errno=True).unshare(0x40000000) == 0 else 1)
+    return os.waitpid(pid, 0)[1] == 0
+
+
 def test_weak_mode_network_when_it_can_be_had(weak_batch):
-    # as root with CAP_SYS_ADMIN the question still gets an empty network namespace
+    """With CAP_SYS_ADMIN the question still gets an empty network namespace (documented: without
+    it, weak mode cannot stop outbound connections)."""
+    if not _can_unshare_net():
+        pytest.skip("no network namespaces here (no CAP_SYS_ADMIN)")
     assert weak_batch["scores"]["tcp"] == 15 and weak_batch["listener"].hits == []
 
 
