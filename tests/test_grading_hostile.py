@@ -459,19 +459,12 @@ def test_weak_mode_leaves_nothing(weak_batch):
     assert sleepers(TAG) == []
 
 
-def _can_unshare_net():
-    import ctypes
-    pid = os.fork()
-    if pid == 0:
-        os._exit(0 if ctypes.CDLL(None, use_errno=True).unshare(0x40000000) == 0 else 1)
-    return os.waitpid(pid, 0)[1] == 0
-
-
 def test_weak_mode_network_when_it_can_be_had(weak_batch):
     """With CAP_SYS_ADMIN the question still gets an empty network namespace (documented: without
     it, weak mode cannot stop outbound connections)."""
-    if not _can_unshare_net():
+    if not isolation.can_unshare_net():
         pytest.skip("no network namespaces here (no CAP_SYS_ADMIN)")
+    assert weak_batch["results"]["tcp"]["extra_data"]["isolation"]["network_isolated"]
     assert weak_batch["scores"]["tcp"] == 15 and weak_batch["listener"].hits == []
 
 

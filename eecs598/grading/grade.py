@@ -321,7 +321,7 @@ def grade(submission, sandbox=None, reference=None, questions=None, include_hidd
     try:
         try:
             files, listing = read_submission(submission)
-        except (zipfile.BadZipFile, OSError, ValueError, RuntimeError) as err:
+        except Exception as err:  # corrupt zip, CRC error, unsupported compression, ...
             files, listing = {}, []
             read_error = f"could not read the submission: {err}"
         else:

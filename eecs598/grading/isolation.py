@@ -57,6 +57,14 @@ def strong_available():
     return probe.returncode == 0
 
 
+def can_unshare_net():
+    """True when a child of this process can get an empty network namespace (weak mode's no-network)."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if ctypes.CDLL(None, use_errno=True).unshare(_CLONE_NEWNET) == 0 else 1)
+    return os.waitpid(pid, 0)[1] == 0
+
+
 def detect(requested="auto"):
     """The isolation level to use: 'strong' or 'weak'; raises when 'strong' is asked for and impossible."""
     if requested not in ("auto", "strong", "weak"):

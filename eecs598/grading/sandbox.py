@@ -247,6 +247,7 @@ class Sandbox:
         self.mem_mb = mem_mb
         self.mode = isolation_mod.detect("weak" if not isolate else isolation)
         self.drop_uid = bool(isolate) and os.geteuid() == 0
+        self.network_isolated = self.mode == "strong" or (self.drop_uid and isolation_mod.can_unshare_net())
         self.root = Path(tempfile.mkdtemp(prefix="eecs598-grade-"))
         os.chmod(self.root, 0o711)  # weak mode: each uid may traverse to its own folder, not list
         self.support = self.root / "support"
@@ -413,7 +414,7 @@ class Sandbox:
     def isolation_report(self):
         """What this run achieved, for ``results.json``'s ``extra_data``."""
         return {"level": self.mode, "distinct_uid_per_question": self.drop_uid,
-                "namespaces": self.mode == "strong", "network_isolated": self.mode == "strong" or None,
+                "namespaces": self.mode == "strong", "network_isolated": self.network_isolated,
                 "filesystem": "whitelist (read-only)" if self.mode == "strong" else "host (permissions only)",
                 "solutions_exposed": self.solutions_exposed(), "made_private": [p for p, _ in self.locked],
                 "memory_limit_mb": self.mem_mb, "process_limit": isolation_mod.NPROC if self.drop_uid else None,
@@ -425,7 +426,8 @@ class Sandbox:
                     f"filesystem, own uid per question, memory limit +{self.mem_mb} MB per question)")
         else:
             text = (f"sandbox: WEAK ({'own uid per question' if self.drop_uid else 'same uid as the grader'}, "
-                    f"network NOT isolated, repository NOT hidden by namespaces, memory limit +{self.mem_mb} MB)")
+                    f"network {'off' if self.network_isolated else 'NOT isolated'}, repository NOT hidden by "
+                    f"namespaces (permissions only), memory limit +{self.mem_mb} MB)")
         if self.solutions_exposed():
             text += ("; WARNING: student code can read the solutions and hidden tests (grade as root, or make the "
                      "repository unreadable to others: chmod -R o-rwx)")
