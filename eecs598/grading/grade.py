@@ -314,9 +314,9 @@ def grade(submission, sandbox=None, reference=None, questions=None, include_hidd
     """
     from .results import build_results
     start = time.time()
-    deadline = time.monotonic() + budget
     own_sandbox = sandbox is None
     sandbox = sandbox or Sandbox(isolation=isolation)
+    deadline = time.monotonic() + budget  # the student's time starts once the sandbox is up
     reference = reference or Reference()
     try:
         try:

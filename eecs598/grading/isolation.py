@@ -177,12 +177,12 @@ def enter_strong(spec, keep_fds):
             continue
     os.close(r)
     if not child_pid or box.stdout.readline().strip() != b"ready":
-        os._exit(70)
+        raise RuntimeError(f"bubblewrap did not start the sandbox (exit status {box.wait()})")
     fds = [os.open(f"/proc/{child_pid}/ns/{ns}", os.O_RDONLY) for ns in _NAMESPACES]
     root = os.open(f"/proc/{child_pid}/root", os.O_RDONLY)
     for fd in fds:
         if libc.setns(fd, 0) != 0:
-            os._exit(71)
+            raise OSError(ctypes.get_errno(), "setns into the sandbox failed")
         os.close(fd)
     os.fchdir(root)
     os.chroot(".")
