@@ -15,6 +15,7 @@
 """
 import json
 import os
+import queue
 import secrets
 import select
 import shutil
@@ -268,6 +269,8 @@ class Sandbox:
         self.restarts = 0
         self.report = {}
         self._zygote = None
+        self._cleanup = queue.Queue()
+        threading.Thread(target=self._reap, daemon=True).start()
         self._start()
         self._monitor = threading.Thread(target=self._watch_memory, daemon=True)
         self._monitor.start()
@@ -379,16 +382,24 @@ class Sandbox:
         return [child.pid] + _descendants(child.pid)
 
     def _kill_leftovers(self, child):
-        if self.drop_uid:
-            isolation_mod.kill_uid(child.uid)
-            if self.mode == "weak":
-                isolation_mod.remove_files_of(child.uid)
+        if self.drop_uid:  # in the background: grading goes on while the uid is emptied
+            self._cleanup.put(child.uid)
         else:
             for pid in _descendants(child.pid):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+
+    def _reap(self):
+        while True:
+            uid = self._cleanup.get()
+            try:
+                isolation_mod.kill_uid(uid)
+                if self.mode == "weak":
+                    isolation_mod.remove_files_of(uid)
+            finally:
+                self._cleanup.task_done()
 
     def _watch_memory(self):
         limit = self.mem_mb * 1024 * 1024
@@ -506,6 +517,7 @@ class Sandbox:
             live = list(self._live.values())
         for child in live:
             child.kill()
+        self._cleanup.join()  # every process of every question is gone (the zygote reaps them)
         self._stop_zygote()
         shutil.rmtree(self.root, ignore_errors=True)
         for path, mode in self.locked:  # weak mode: other users' access comes back after grading
