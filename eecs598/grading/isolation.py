@@ -266,8 +266,23 @@ def processes_by_uid(uids):
     return found
 
 
+def anonymous_memory(pids):
+    """Summed resident anonymous memory (bytes) of ``pids``, from ``/proc/PID/statm`` (cheap). An upper
+    bound of :func:`private_memory`: pages a fork still shares with its parent count once per process."""
+    total, page = 0, os.sysconf("SC_PAGE_SIZE")
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm") as f:
+                fields = f.read().split()
+            total += (int(fields[1]) - int(fields[2])) * page
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def private_memory(pids):
-    """Summed private memory (bytes) of ``pids``: what they added on top of the shared libraries."""
+    """Summed private memory (bytes) of ``pids``: what they added on top of the shared libraries and
+    of the pages still shared with the zygote (exact, but ~50 ms per torch process)."""
     total = 0
     for pid in pids:
         try:

@@ -402,12 +402,17 @@ class Sandbox:
                 self._cleanup.task_done()
 
     def _watch_memory(self):
+        """10 times a second: the cheap upper bound first, the exact sum only when it is over."""
         limit = self.mem_mb * 1024 * 1024
         while not self._closed:
             with self._cond:
                 live = list(self._live.values())
+            if self.drop_uid and live:
+                by_uid = isolation_mod.processes_by_uid([c.uid for c in live])
             for child in live:
-                if child.alive and isolation_mod.private_memory(self._pids_of(child)) > limit:
+                pids = by_uid.get(child.uid, []) if self.drop_uid else self._pids_of(child)
+                if child.alive and isolation_mod.anonymous_memory(pids) > limit \
+                        and isolation_mod.private_memory(pids) > limit:
                     child.over_memory = True
                     child.terminate()
             time.sleep(0.1)
