@@ -111,7 +111,8 @@ def bwrap_command(binds, files, info_fd, tmpfs_mb=TMPFS_MB):
     """
     size = str(int(tmpfs_mb) * 1024 * 1024)
     cmd = [bwrap(), "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-           "--die-with-parent", "--new-session", "--info-fd", str(info_fd), "--ro-bind", "/usr", "/usr"]
+           "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--info-fd", str(info_fd),
+           "--ro-bind", "/usr", "/usr"]
     for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         host = f"/{top}"
         if os.path.islink(host):
@@ -141,6 +142,7 @@ def _drop_to(uid):
     os.setuid(uid)
     if os.getuid() != uid or os.geteuid() != uid:
         raise OSError("could not drop privileges")
+    ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS: no setuid programs
 
 
 def _close_fds(keep):
