@@ -143,7 +143,7 @@ def main():
                          "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin",
                          "/bin", *binds, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", *fresh]
             t0 = time.perf_counter()
-            subprocess.run(fresh, check=True, env={"PATH": os.environ.get("PATH", ""), "OMP_NUM_THREADS": "1",
+            subprocess.run(fresh, check=True, stderr=subprocess.DEVNULL, env={"PATH": os.environ.get("PATH", ""), "OMP_NUM_THREADS": "1",
                                                "MPLCONFIGDIR": "/tmp", "HOME": "/tmp"})
             fresh_s = time.perf_counter() - t0
             print(f"start a question's process   : zygote fork + sandbox + import {fork_s:5.2f} s   vs fresh "
