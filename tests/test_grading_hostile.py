@@ -26,7 +26,7 @@ import pytest
 
 from eecs598.grading import isolation, results as results_mod
 from eecs598.grading.grade import Reference, grade
-from eecs598.grading.questions import QUESTIONS, all_tests
+from eecs598.grading.questions import all_tests
 from eecs598.grading.sandbox import REPO_ROOT, Sandbox
 
 HOSTILE = Path(__file__).with_name("hostile")
