@@ -23,9 +23,11 @@ from .resources import REPO_ROOT
 
 BEGIN, END = "# BEGIN " + "SOLUTION", "# END " + "SOLUTION"  # split: this file is no region
 PROMPT = '# Replace "pass" statement with your code'
-EXCLUDE_FILES = {"eecs598/grading/hidden.py", "tests/test_grading.py", "tests/test_release.py",
-                 "tests/test_grading_corpus.py", "benchmarks/grade.py", "README.md"}
-EXCLUDE_PREFIXES = ("tests/grading_corpus/",)  # complete solutions, written in many idioms
+EXCLUDE_FILES = {"eecs598/grading/hidden.py", "eecs598/grading/mistakes.py", "tests/test_grading.py",
+                 "tests/test_release.py", "tests/test_grading_corpus.py", "tests/test_grading_hostile.py",
+                 "benchmarks/grade.py", "README.md"}
+# complete solutions in many idioms; hostile submissions built on the solutions
+EXCLUDE_PREFIXES = ("tests/grading_corpus/", "tests/hostile/")
 EXCLUDE_DIRS = {".git", "outputs", "datasets", "__pycache__", ".pytest_cache", ".ipynb_checkpoints",
                 ".benchmarks", ".venv"}
 EXCLUDE_SUFFIXES = {".jpg", ".jpeg", ".png", ".pkl", ".pt", ".pth", ".zip", ".npz", ".pyc"}

@@ -539,7 +539,8 @@ def test_infinite_loop_costs_only_that_function(tmp_path, sandbox, reference):
     res = grade(folder, sandbox, reference, ["Q4"], include_hidden=PUBLIC_ONLY, timeout=TIMEOUT)
     lost = {n for n, t in by_name(res).items() if t["score"] < t["max_score"]}
     assert lost == own_tests("Q4", "tv_loss", PUBLIC_ONLY)
-    assert all(by_name(res)[n]["output"].startswith("TIMED OUT") for n in lost)
+    # after two time-outs of a function its remaining tests are not run (no re-spawn for them)
+    assert all(by_name(res)[n]["output"].startswith(("TIMED OUT", "NOT RUN")) for n in lost)
 
 
 def test_unbounded_memory(tmp_path, sandbox, reference):
@@ -744,9 +745,11 @@ if _os.fork() == 0:          # escape the process group: new session, then a gra
     with Sandbox() as box:
         res = run(make_submission(tmp_path, append={"generative_adversarial_networks": code}), box, reference, ["GAN"])
         assert _score(res, "GAN") == 15
-        assert _sleepers(tag), "the daemonised process should still run while the sandbox is open"
-    import time
-    time.sleep(0.3)
+        import time
+        give_up = time.time() + 3
+        while _sleepers(tag) and time.time() < give_up:  # ended with its question, in the background
+            time.sleep(0.05)
+        assert _sleepers(tag) == [], "the question's processes all end with it"
     assert _sleepers(tag) == []
 
 

@@ -4,7 +4,6 @@ SUBMISSION is a zip made by ``make_a4_submission`` or a folder holding the modul
 that holds no module but zips / sub-folders is graded as a *batch*: every submission in it, in
 parallel (``--jobs``), one results file each under ``--out-dir`` and one CSV of scores.
 """
-import csv
 import os
 import sys
 import time
@@ -26,7 +25,15 @@ def add_parser(commands):
                    help="batch mode: submissions graded at once")
     p.add_argument("--questions", nargs="*", choices=list(QUESTIONS), help="grade only these questions")
     p.add_argument("--public-only", action="store_true", help="skip the hidden tests")
-    p.add_argument("--mem-mb", type=int, default=None, help="memory a question's process may add (MB)")
+    p.add_argument("--mem-mb", type=int, default=None, help="memory all processes of a question may add (MB)")
+    p.add_argument("--isolation", choices=("auto", "strong", "weak"), default="auto",
+                   help="strong: bubblewrap sandbox per question (root + bubblewrap); weak: own uid + limits "
+                        "only; auto: strong when possible")
+    p.add_argument("--allow-weak-batch", action="store_true",
+                   help="grade a batch of several students even though only weak isolation is available")
+    p.add_argument("--budget", type=float, default=None,
+                   help="seconds for one whole submission (absolute deadline; default 540)")
+    p.add_argument("--test-timeout", type=float, default=None, help="cap on each test's own time limit (seconds)")
     p.add_argument("--quiet", action="store_true", help="no per-test summary")
     return p
 
@@ -46,17 +53,26 @@ def _batch_items(folder):
 def run(args):
     import torch
     torch.set_num_threads(1)
-    from .grade import Reference, grade
-    from .results import summary, write_results
-    from .sandbox import DEFAULT_MEM_MB, Sandbox
+    from .output import UnsafeOutput, safe_folder
+    from .results import write_results
 
     sub = Path(args.submission)
     if not sub.exists():
         print(f"error: {sub} does not exist", file=sys.stderr)
         return 2
     batch = args.batch or not _is_single(sub)
+    try:  # the output folders are made (or checked) before any student code runs
+        if batch:
+            safe_folder(args.out_dir)
+            if args.csv:
+                safe_folder(Path(args.csv).absolute().parent)
+        elif args.out:
+            safe_folder(Path(args.out).absolute().parent)
+    except (UnsafeOutput, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     try:
-        return _run(args, sub, batch, Reference, grade, summary, write_results, DEFAULT_MEM_MB, Sandbox)
+        return _run(args, sub, batch)
     except Exception as err:  # Gradescope: always leave a valid results.json behind
         if args.out and not batch:
             import traceback
@@ -69,45 +85,71 @@ def run(args):
         raise
 
 
-def _run(args, sub, batch, Reference, grade, summary, write_results, DEFAULT_MEM_MB, Sandbox):
-    hide = [sub.resolve()]  # other students' files: not visible from inside the sandbox
+def _failed_results(name, err):
+    """A valid 0-point result for a submission whose grading itself failed (recorded, batch goes on)."""
+    return {"score": 0, "max_score": 0, "execution_time": 0, "visibility": "visible",
+            "output": f"The autograder could not grade {name}; tell the instructors.",
+            "extra_data": {"per_question": {}, "error": f"{type(err).__name__}: {err}"},
+            "tests": [{"name": "Autograder error", "score": 0, "max_score": 0,
+                       "output": f"{type(err).__name__}: {str(err)[:2000]}", "visibility": "visible"}]}
+
+
+def _run(args, sub, batch):
+    from .grade import SUBMISSION_BUDGET_S, Reference, grade
+    from .output import write_csv
+    from .results import summary, write_results
+    from .isolation import detect
+    from .sandbox import DEFAULT_MEM_MB, Sandbox
+
+    items = _batch_items(sub) if batch else [sub]
+    if batch and not items:
+        print(f"error: no submissions (zips or folders) in {sub}", file=sys.stderr)
+        return 2
+    mode = detect(args.isolation)
+    if batch and len(items) > 1 and mode != "strong" and not args.allow_weak_batch:
+        print("error: only weak isolation is available here (no bubblewrap / namespaces), so students in a "
+              "batch could interfere with each other; pass --allow-weak-batch to grade anyway, or grade "
+              "each submission alone", file=sys.stderr)
+        return 2
+    budget = args.budget or SUBMISSION_BUDGET_S
+    hide = [sub.resolve()]  # other students' files: not readable from inside the sandbox
     reference = Reference()
-    with Sandbox(mem_mb=args.mem_mb or DEFAULT_MEM_MB, hide=hide) as sandbox:
+    with Sandbox(mem_mb=args.mem_mb or DEFAULT_MEM_MB, hide=hide, isolation=mode) as sandbox:
         if not batch:
-            results = grade(sub, sandbox, reference, args.questions, include_hidden=not args.public_only)
+            results = grade(sub, sandbox, reference, args.questions, include_hidden=not args.public_only,
+                            budget=budget, timeout=args.test_timeout)
             if not args.quiet:
                 print(summary(results, f"== {sub}"))
             if args.out:
                 write_results(results, args.out)
                 print(f"results written to {args.out}")
             return 0
-        items = _batch_items(sub)
-        if not items:
-            print(f"error: no submissions (zips or folders) in {sub}", file=sys.stderr)
-            return 2
         out_dir = Path(args.out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
         start = time.time()
 
         def one(item):
             t0 = time.time()
-            results = grade(item, sandbox, reference, args.questions, include_hidden=not args.public_only)
             name = item.stem if item.is_file() else item.name
-            write_results(results, out_dir / f"{name}.results.json")
+            try:
+                results = grade(item, sandbox, reference, args.questions, include_hidden=not args.public_only,
+                                budget=budget, timeout=args.test_timeout)
+            except Exception as err:  # recorded; the batch goes on
+                results = _failed_results(name, err)
+            try:
+                write_results(results, out_dir / f"{name}.results.json")
+            except Exception as err:
+                print(f"error: results of {name} not written: {err}", file=sys.stderr)
             return name, results, time.time() - t0
 
         rows = []
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             for name, results, secs in pool.map(one, items):
-                per_q = results["extra_data"]["per_question"]
+                per_q = results["extra_data"].get("per_question", {})
                 rows.append([name, results["score"]] + [per_q.get(q, {}).get("score", "") for q in QUESTIONS]
                             + [round(secs, 1)])
                 print(f"{name:<40} {results['score']:>6g} / {results['max_score']:g}   ({secs:.1f} s)", flush=True)
         csv_path = Path(args.csv) if args.csv else out_dir / "scores.csv"
-        with open(csv_path, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["submission", "total"] + list(QUESTIONS) + ["seconds"])
-            writer.writerows(rows)
+        write_csv(csv_path, ["submission", "total"] + list(QUESTIONS) + ["seconds"], rows)
         elapsed = time.time() - start
         print(f"graded {len(rows)} submissions in {elapsed:.1f} s ({len(rows) / elapsed * 60:.1f} per minute, "
               f"{args.jobs} at once); scores in {csv_path}; {sandbox.describe()}")

@@ -9,8 +9,11 @@ import base64
 import json
 import math
 import struct
+import time
 
-MAX_MESSAGE = 64 * 1024 * 1024  # bytes; a longer reply is refused (a student could send garbage)
+MAX_MESSAGE = 32 * 1024 * 1024  # bytes; a longer reply is refused (a student could send garbage)
+MAX_DEPTH = 32                   # nesting of lists/dicts in a message
+MAX_INT_DIGITS = 40              # an integer in a reply longer than this is refused (10**400, ...)
 _DTYPES = ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool")
 
 
@@ -53,14 +56,23 @@ def encode(obj):
     raise TypeError(f"cannot send a {type(obj).__name__}")
 
 
-def decode(data):
-    """Inverse of :func:`encode`; tensors come back as ``torch.Tensor``. Validates everything."""
+def decode(data, _depth=0):
+    """Inverse of :func:`encode`; tensors come back as ``torch.Tensor``. Validates everything and
+    raises only :class:`ProtocolError` on bad input."""
     import numpy as np
     import torch
-    if data is None or isinstance(data, (bool, int, float, str)):
+    if _depth > MAX_DEPTH:
+        raise ProtocolError(f"nested deeper than {MAX_DEPTH}")
+    if data is None or isinstance(data, (bool, str)):
+        return data
+    if isinstance(data, int):
+        if abs(data) >= 10 ** MAX_INT_DIGITS:
+            raise ProtocolError("integer too large")
+        return data
+    if isinstance(data, float):
         return data
     if isinstance(data, list):
-        return [decode(x) for x in data]
+        return [decode(x, _depth + 1) for x in data]
     if isinstance(data, dict):
         if "__float__" in data:
             value = data["__float__"]
@@ -69,17 +81,45 @@ def decode(data):
             return float(value)
         if "__tensor__" in data:
             dtype, shape, raw = data.get("__tensor__"), data.get("shape"), data.get("data")
-            if dtype not in _DTYPES or not isinstance(shape, list) or not isinstance(raw, str):
+            if dtype not in _DTYPES or not isinstance(shape, list) or not isinstance(raw, str) or len(shape) > 16:
                 raise ProtocolError("bad tensor")
-            if not all(isinstance(s, int) and 0 <= s < 2 ** 31 for s in shape):
+            if not all(type(s) is int and 0 <= s < 2 ** 31 for s in shape):
                 raise ProtocolError("bad tensor shape")
-            buf = base64.b64decode(raw.encode("ascii"), validate=True)
+            try:
+                buf = base64.b64decode(raw.encode("ascii"), validate=True)
+            except (ValueError, UnicodeError) as err:
+                raise ProtocolError(f"bad tensor data ({err})") from None
             dt = np.dtype(dtype)
-            if len(buf) != int(np.prod(shape, dtype=np.int64)) * dt.itemsize:
+            n = 1
+            for s in shape:
+                n *= s
+            if len(buf) != n * dt.itemsize:
                 raise ProtocolError("tensor size does not match its shape")
             return torch.from_numpy(np.frombuffer(buf, dtype=dt).reshape(shape).copy())
-        return {str(k): decode(v) for k, v in data.items()}
+        return {str(k): decode(v, _depth + 1) for k, v in data.items()}
     raise ProtocolError(f"unexpected {type(data).__name__}")
+
+
+def _parse_int(text):
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ProtocolError(f"integer with {len(text)} digits")
+    return int(text)
+
+
+def _parse_constant(name):
+    raise ProtocolError(f"{name} is not JSON")  # non-finite floats travel as {"__float__": ...}
+
+
+def loads(body):
+    """Parse one message body; only :class:`ProtocolError` escapes (size, depth, digits, syntax)."""
+    if len(body) > MAX_MESSAGE:
+        raise ProtocolError(f"message too long ({len(body)} bytes)")
+    try:
+        return json.loads(body.decode("utf-8"), parse_int=_parse_int, parse_constant=_parse_constant)
+    except RecursionError:
+        raise ProtocolError("nested too deeply") from None
+    except (UnicodeDecodeError, ValueError) as err:  # JSONDecodeError is a ValueError
+        raise ProtocolError(f"not valid JSON: {str(err)[:200]}") from None
 
 
 def send(sock, message):
@@ -90,9 +130,14 @@ def send(sock, message):
     sock.sendall(struct.pack("!I", len(body)) + body)
 
 
-def _recv_exact(sock, n):
+def _recv_exact(sock, n, deadline):
     chunks, got = [], 0
     while got < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("deadline passed")
+            sock.settimeout(left)
         chunk = sock.recv(min(n - got, 1 << 20))
         if not chunk:
             raise EOFError("connection closed")
@@ -101,12 +146,11 @@ def _recv_exact(sock, n):
     return b"".join(chunks)
 
 
-def recv(sock):
-    """Receive one message (blocking; the caller sets the socket timeout)."""
-    (length,) = struct.unpack("!I", _recv_exact(sock, 4))
+def recv(sock, deadline=None):
+    """Receive one message. ``deadline`` (``time.monotonic()`` value) bounds the whole message, not
+    each read: a reply trickled a byte at a time cannot stretch it. Raises ``TimeoutError`` (also
+    ``socket.timeout``) when it passes, ``EOFError`` on a closed socket, ``ProtocolError`` on garbage."""
+    (length,) = struct.unpack("!I", _recv_exact(sock, 4, deadline))
     if length > MAX_MESSAGE:
         raise ProtocolError(f"message too long ({length} bytes)")
-    try:
-        return json.loads(_recv_exact(sock, length).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ProtocolError(f"not JSON: {err}") from None
+    return loads(_recv_exact(sock, length, deadline))

@@ -173,7 +173,15 @@ def _mistakes(reference, test, expected, actual):
         return None
 
 
-def _grade_question(sandbox, reference, question, tests, files, stdout_for_public=True):
+QUESTION_BUDGET_S = 150.0    # absolute deadline for all tests of one question (import included)
+SUBMISSION_BUDGET_S = 540.0  # ... and for the whole submission: a hostile one stays under 10 minutes
+MAX_TIMEOUTS_PER_FUNCTION = 2  # then the remaining tests that use that function are not run (no re-spawn)
+MAX_TIMEOUTS = 4             # then no remaining test of the question is run
+
+
+def _grade_question(sandbox, reference, question, tests, files, stdout_for_public=True, deadline=None):
+    """Grade the tests of one question in its own sandboxed process(es); never raises for
+    anything the student code does. ``deadline`` (monotonic) bounds the whole question."""
     module = QUESTIONS[question][1]
     fname = f"{module}.py"
     entries = []
@@ -181,95 +189,119 @@ def _grade_question(sandbox, reference, question, tests, files, stdout_for_publi
         for t in tests:
             entries.append(_test_entry(t, 0, f"MISSING FILE: {fname} is not in the submission."))
         return entries
+    deadline = min(deadline or float("inf"), time.monotonic() + QUESTION_BUDGET_S)
     source = files[fname].decode("utf-8", "replace")
-    child, import_error = None, None
-    for i, test in enumerate(tests):
-        try:
-            expected = reference.expected(test)
-        except NoReference as err:
-            entries.append(_test_entry(test, 0, f"NOT GRADED: {err}"))
-            continue
-        if import_error:
-            entries.append(_test_entry(test, 0, import_error))
-            continue
-        if child is None or not child.alive:
-            if child is not None:
-                child.close()
-            child = sandbox.spawn(module, {fname: files[fname]})
-            if not child.imported.get("ok"):
-                tail = child.output_tail(800).strip()
-                import_error = f"CANNOT IMPORT {fname}: {child.imported.get('error')}" + (
-                    f"\n--- output ---\n{tail}" if tail and not test.hidden else "")
-                entries.append(_test_entry(test, 0, import_error))
+    child, stop_reason, timeouts, slow = None, None, 0, {}
+    try:
+        for test in tests:
+            try:
+                expected = reference.expected(test)
+            except NoReference as err:
+                entries.append(_test_entry(test, 0, f"NOT GRADED: {err}"))
                 continue
-        try:
-            reply = child.call(i, test.probe, test.args, test.seed, test.timeout)
-        except ChildTimeout as err:
-            entries.append(_test_entry(test, 0, f"TIMED OUT: {err}"))
-            continue
-        except ChildDied as err:
-            entries.append(_test_entry(test, 0, f"CRASHED: {err}"))
-            continue
-        if not reply.get("ok"):
-            kind = reply.get("kind")
-            label = {"not_implemented": "NOT IMPLEMENTED", "exit": "EXITED", "memory": "OUT OF MEMORY"}.get(kind, "ERROR")
-            entries.append(_test_entry(test, 0, f"{label}: {str(reply.get('error'))[:1500]}"))
-            continue
-        try:
-            actual = codec.decode(reply.get("value"))
-        except (codec.ProtocolError, ValueError, TypeError) as err:
-            entries.append(_test_entry(test, 0, f"ERROR: invalid outputs ({err})"))
-            continue
-        problem = judge(test, expected, actual, _mistakes(reference, test, expected, actual))
-        if problem is None and test.static:
-            problem = static_check(test.static, source)
-        if problem is None:
-            entries.append(_test_entry(test, test.points, "PASSED"))
-        else:
-            out = f"FAILED: {problem}"
-            tail = child.output_tail(600).strip() if stdout_for_public and not test.hidden else ""
-            if tail:
-                out += f"\n--- your code printed (last lines) ---\n{tail}"
-            entries.append(_test_entry(test, 0, out))
-    if child is not None:
-        child.close()
+            if stop_reason is None and time.monotonic() >= deadline:
+                stop_reason = "NOT RUN: the time budget of this question (or submission) was used up."
+            if stop_reason:
+                entries.append(_test_entry(test, 0, stop_reason))
+                continue
+            hung = [fn for fn in test.uses if slow.get(fn, 0) >= MAX_TIMEOUTS_PER_FUNCTION]
+            if hung:
+                entries.append(_test_entry(test, 0, f"NOT RUN: {hung[0]} timed out {slow[hung[0]]} times."))
+                continue
+            if child is None or not child.idle():
+                if child is not None:
+                    child.close()
+                child = sandbox.spawn(module, {fname: files[fname]}, deadline=deadline)
+                if not child.imported.get("ok"):
+                    tail = child.output_tail(800).strip()
+                    stop_reason = f"CANNOT IMPORT {fname}: {str(child.imported.get('error'))[:1500]}"
+                    entries.append(_test_entry(test, 0, stop_reason + (
+                        f"\n--- output ---\n{tail}" if tail and not test.hidden else "")))
+                    continue
+            entries.append(_test_entry(test, *_run_test(child, reference, test, expected, source, stdout_for_public,
+                                                        min(deadline, time.monotonic() + test.timeout))))
+            if entries[-1]["output"].startswith("TIMED OUT"):
+                timeouts += 1
+                slow[test.uses[0]] = slow.get(test.uses[0], 0) + 1
+                if timeouts >= MAX_TIMEOUTS:
+                    stop_reason = (f"NOT RUN: {timeouts} tests of this question timed out; "
+                                   "its remaining tests are not run.")
+    finally:
+        if child is not None:
+            child.close()
     return entries
 
 
-def grade(submission, sandbox=None, reference=None, questions=None, include_hidden=True, timeout=None):
+def _run_test(child, reference, test, expected, source, stdout_for_public, deadline):
+    """(score, output) of one test; every failure of the student process or of its reply is a 0."""
+    try:
+        reply = child.call(test.probe, test.args, test.seed, deadline)
+    except ChildTimeout as err:
+        return 0, f"TIMED OUT: {err}"
+    except ChildDied as err:
+        return 0, f"CRASHED: {err}"
+    if not reply.get("ok"):
+        kind = reply.get("kind")
+        label = {"not_implemented": "NOT IMPLEMENTED", "exit": "EXITED", "memory": "OUT OF MEMORY"}.get(kind, "ERROR")
+        return 0, f"{label}: {str(reply.get('error'))[:1500]}"
+    try:
+        actual = codec.decode(reply.get("value"))
+        problem = judge(test, expected, actual, _mistakes(reference, test, expected, actual))
+    except codec.ProtocolError as err:
+        return 0, f"ERROR: invalid outputs ({err})"
+    except Exception as err:  # anything odd in the outputs (huge numbers, wrong types) fails this test only
+        return 0, f"FAILED: the outputs could not be compared ({type(err).__name__}: {str(err)[:300]})"
+    if problem is None and test.static:
+        problem = static_check(test.static, source)
+    if problem is None:
+        return test.points, "PASSED"
+    out = f"FAILED: {problem}"
+    tail = child.output_tail(600).strip() if stdout_for_public and not test.hidden else ""
+    if tail:
+        out += f"\n--- your code printed (last lines) ---\n{tail}"
+    return 0, out
+
+
+def grade(submission, sandbox=None, reference=None, questions=None, include_hidden=True, timeout=None,
+          budget=SUBMISSION_BUDGET_S, isolation="auto"):
     """Grade ``submission`` (zip or folder). Returns the Gradescope results dict.
 
     ``sandbox`` and ``reference`` may be shared between submissions (batch mode, tests).
+    ``budget``: seconds for the whole submission (absolute deadline); ``timeout``: a shorter
+    limit per test (tests of the grader itself).
     """
     from .results import build_results
     start = time.time()
     own_sandbox = sandbox is None
-    sandbox = sandbox or Sandbox()
+    sandbox = sandbox or Sandbox(isolation=isolation)
+    deadline = time.monotonic() + budget  # the student's time starts once the sandbox is up
     reference = reference or Reference()
     try:
         try:
             files, listing = read_submission(submission)
-        except (zipfile.BadZipFile, OSError) as err:
+        except Exception as err:  # corrupt zip, CRC error, unsupported compression, ...
             files, listing = {}, []
             read_error = f"could not read the submission: {err}"
         else:
             read_error = None
         tests = all_tests(include_hidden)
-        if timeout is not None:  # a shorter wall-clock limit per test (tests of the grader itself)
+        if timeout is not None:
             import dataclasses
             tests = [dataclasses.replace(t, timeout=min(t.timeout, timeout)) for t in tests]
         entries, per_question = [], {}
         for q in (questions or list(QUESTIONS)):
             q_tests = [t for t in tests if t.question == q]
-            q_entries = _grade_question(sandbox, reference, q, q_tests, files)
+            q_entries = _grade_question(sandbox, reference, q, q_tests, files, deadline=deadline)
             if read_error:
                 for e in q_entries:
                     e["output"] = f"{read_error}\n{e['output']}"
             entries += q_entries
             per_question[q] = (sum(e["score"] for e in q_entries), sum(e["max_score"] for e in q_entries))
         entries.append(_files_entry(listing))
-        return build_results(entries, per_question, time.time() - start, sandbox.describe(),
-                             {q: reference.source(q) for q in per_question})
+        results = build_results(entries, per_question, time.time() - start, sandbox.describe(),
+                                {q: reference.source(q) for q in per_question})
+        results.setdefault("extra_data", {})["isolation"] = sandbox.isolation_report()
+        return results
     finally:
         if own_sandbox:
             sandbox.close()

@@ -5,9 +5,6 @@ Format (https://gradescope-autograders.readthedocs.io/en/latest/specs/): top lev
 each test ``name``, ``score``, ``max_score``, ``output``, ``visibility`` (+ ``tags``, ``status``).
 """
 import json
-import os
-import tempfile
-from pathlib import Path
 
 from .questions import QUESTIONS
 
@@ -97,16 +94,10 @@ def validate(results):
 
 
 def write_results(results, path):
-    """Validate, then write atomically (temp file + rename: never follows a planted symlink)."""
+    """Validate, then write atomically into a folder no other user can write (see :mod:`.output`)."""
+    from .output import write_atomic
     validate(results)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".results-", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        json.dump(results, f, indent=1, allow_nan=False)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, json.dumps(results, indent=1, allow_nan=False).encode("utf-8"))
 
 
 def summary(results, title=""):
