@@ -12,11 +12,13 @@ default is V2, which would change them), so these loaders always ask for V1 thro
 
 Every returned model carries ``weights_source`` (a sentence for titles and logs) and
 ``is_imagenet``, so no output made without ImageNet weights can pass for one made with them.
+A stand-in weights file registered by a test (``EECS598_STANDINS``) takes the ImageNet code path
+(``is_imagenet`` True, ``is_standin`` True) and its ``weights_source`` starts with "STAND-IN".
 """
 import torch
 import torchvision
 
-from .resources import ResourceUnavailable, fetch
+from .resources import ResourceUnavailable, fetch, identify
 
 UNTRAINED_SEED = 0
 
@@ -27,10 +29,16 @@ def _load(name, builder, pretrained, verbose):
     model, source = None, None
     if pretrained in (True, "auto"):
         try:
-            state = torch.load(fetch(name), map_location="cpu", weights_only=True)
+            path = fetch(name)
+            state = torch.load(path, map_location="cpu", weights_only=True)
             model = builder(weights=None)
             model.load_state_dict(state)
             source = f"ImageNet IMAGENET1K_V1 ({name})"
+            edition = identify(name, path)
+            if edition is not None and edition.label.startswith("STAND-IN"):
+                # a test file with the real layout: the ImageNet code path runs, but nothing it
+                # produces may pass for an ImageNet result
+                source = f"{edition.label} in place of ImageNet IMAGENET1K_V1 ({name})"
         except ResourceUnavailable as err:
             if pretrained is True:
                 raise
@@ -42,7 +50,8 @@ def _load(name, builder, pretrained, verbose):
         source = (f"UNTRAINED {name} (random init, seed {UNTRAINED_SEED}): "
                   f"no ImageNet weights were available")
     model.weights_source = source
-    model.is_imagenet = source.startswith("ImageNet")
+    model.is_imagenet = source.startswith("ImageNet") or source.startswith("STAND-IN")
+    model.is_standin = source.startswith("STAND-IN")
     if verbose:
         print(f"[eecs598.pretrained] {name}: {source}")
     return model.eval()
