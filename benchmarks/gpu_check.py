@@ -97,11 +97,12 @@ def section_peak(report, args):
 
 
 def section_notebooks(report, args):
+    import tempfile
+
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError
 
-    import tempfile
     os.environ.pop("EECS598_FAST", None)  # full mode: the original sizes
     os.environ["EECS598_ROOT"] = str(REPO)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
@@ -109,14 +110,18 @@ def section_notebooks(report, args):
         nb = nbformat.read(REPO / f"{name}.ipynb", as_version=4)
         last = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and marker in c.source)
         nb.cells = nb.cells[:last + 1]
+        done = []
         with tempfile.TemporaryDirectory() as out:
             client = NotebookClient(nb, timeout=args.cell_timeout, kernel_name="python3",
-                                    resources={"metadata": {"path": out}})
+                                    resources={"metadata": {"path": out}},
+                                    on_cell_executed=lambda cell_index, **_: done.append(cell_index))
             start, status = time.perf_counter(), "ok"
             try:
                 client.execute()
             except CellTimeoutError:
-                status = f"first training cell still running at {args.cell_timeout} s"
+                running = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and i not in done)
+                status = (f"cell {running} ({'the first training cell' if running == last else 'before it'}) "
+                          f"still running at {args.cell_timeout} s")
             except Exception as err:  # a failing cell is a finding, not a crash of this script
                 status = f"FAILED: {str(err).strip().splitlines()[-1][:120] if str(err).strip() else repr(err)}"
             seconds = time.perf_counter() - start

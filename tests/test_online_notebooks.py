@@ -33,6 +33,7 @@ pytest.importorskip("nbclient")
 
 COCO_TRAIN, COCO_VAL, CAPTION_LEN = 100, 50, 17   # the real file: 10,000 / 500 images, length 17
 CIFAR_PER_BATCH = 240                               # the real batches: 10,000 images each
+MNIST_TRAIN = 3000                                  # the real training set: 60,000 images
 
 
 # ----------------------------------------------------------------------------- stand-ins
@@ -104,6 +105,19 @@ def standin_style_checks_2018(path):
     return "2018-2020 edition values from the spec (cl_out, sl_out, tv_out 303.47)"
 
 
+def standin_mnist_train(kind, path):
+    """``train-{images-idx3,labels-idx1}-ubyte.gz`` layout (gzipped IDX, magic 2051 / 2049) holding
+    the first ``MNIST_TRAIN`` genuine training images / labels (from the mirror's subset)."""
+    import gzip
+    from eecs598.data import read_idx
+    values = read_idx(MIRROR / f"mnist/train_subset_first17435/train-{kind}-ubyte.gz")[:MNIST_TRAIN]
+    magic, dims = (2051, values.shape) if values.ndim == 3 else (2049, values.shape)
+    header = b"".join(int(v).to_bytes(4, "big") for v in (magic, *dims))
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
+        f.write(header + values.astype(np.uint8).tobytes())
+    return f"the first {MNIST_TRAIN:,} genuine MNIST training {kind.split('-')[0]} in the official IDX format"
+
+
 def build_standins(folder):
     """Write every stand-in into ``folder``; return ``{resource name: (path, label)}``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -118,12 +132,8 @@ def build_standins(folder):
     add("mobilenet_v2", "mobilenet_v2.pth", standin_weights, torchvision.models.mobilenet_v2)
     add("cifar10", "cifar-10-python.tar.gz", standin_cifar)
     add("style_transfer_checks", "style-transfer-checks.npz", standin_style_checks_2018)
-    # The mirror's genuine first 17,435 MNIST training images and their labels, in the official
-    # IDX format, in place of the 60,000-image files.
-    subset = MIRROR / "mnist/train_subset_first17435"
     for kind in ("images-idx3", "labels-idx1"):
-        made[f"mnist/train-{kind}-ubyte.gz"] = (subset / f"train-{kind}-ubyte.gz",
-                                                "the genuine first 17,435 MNIST training images/labels")
+        add(f"mnist/train-{kind}-ubyte.gz", f"train-{kind}-ubyte.gz", standin_mnist_train, kind)
     return made
 
 
