@@ -71,9 +71,11 @@ class Report:
     def __init__(self, peak_flops=None):
         self.rows, self.peak = [], peak_flops
 
-    def add(self, section, what, value, flops_per_s=None):
+    def add(self, section, what, value, flops_per_s=None, peak_bytes=None):
+        """``peak_bytes``: peak GPU memory measured elsewhere (default: this process's peak)."""
         share = f"{100 * flops_per_s / self.peak:.1f}%" if flops_per_s and self.peak else "-"
-        mem = f"{torch.cuda.max_memory_allocated() / 2**30:.2f}"
+        peak_bytes = torch.cuda.max_memory_allocated() if peak_bytes is None else peak_bytes
+        mem = f"{peak_bytes / 2**30:.2f}" if peak_bytes >= 0 else "n/a"
         self.rows.append((section, what, value, mem, share))
         print(f"  {section:<10} {what:<44} {value:<28} peak mem {mem} GiB  share of peak {share}", flush=True)
 
@@ -109,7 +111,9 @@ def section_notebooks(report, args):
     for name, marker in FIRST_TRAINING_CELL.items():
         nb = nbformat.read(REPO / f"{name}.ipynb", as_version=4)
         last = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and marker in c.source)
-        nb.cells = nb.cells[:last + 1]
+        # the kernel is another process: it reports its own peak GPU memory
+        nb.cells = nb.cells[:last + 1] + [nbformat.v4.new_code_cell(
+            "import torch; print('GPU_PEAK_BYTES', torch.cuda.max_memory_allocated() if torch.cuda.is_available() else -1)")]
         done = []
         with tempfile.TemporaryDirectory() as out:
             client = NotebookClient(nb, timeout=args.cell_timeout, kernel_name="python3",
@@ -125,10 +129,11 @@ def section_notebooks(report, args):
             except Exception as err:  # a failing cell is a finding, not a crash of this script
                 status = f"FAILED: {str(err).strip().splitlines()[-1][:120] if str(err).strip() else repr(err)}"
             seconds = time.perf_counter() - start
-        mode = next((o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
-                     if "mode:" in o.get("text", "")), "").strip().split("|")[1:2]
+        texts = [o.get("text", "") for c in nb.cells for o in c.get("outputs", [])]
+        mode = next((t for t in texts if "mode:" in t), "").strip().split("|")[1:2]
+        peak = next((int(t.split()[1]) for t in texts if t.startswith("GPU_PEAK_BYTES")), -1)
         report.add("notebooks", f"{name} to its first training cell",
-                   f"{seconds:.0f} s, {status}" + (f" ({mode[0].strip()})" if mode else ""))
+                   f"{seconds:.0f} s, {status}" + (f" ({mode[0].strip()})" if mode else ""), peak_bytes=peak)
 
 
 def section_resnet32(report, args):
