@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .resources import ResourceUnavailable, data_dir, fetch, locate
+from .resources import ResourceUnavailable, data_dir, fetch, identify, locate
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -55,7 +55,7 @@ def load_cifar10_arrays():
     if unpacked.exists():
         with np.load(unpacked) as f:
             arrays = [f[k] for k in ("X_train", "y_train", "X_test", "y_test")]
-        source = "full CIFAR-10 (50,000 train / 10,000 test)"
+        source = f"full CIFAR-10 ({len(arrays[1]):,} train / {len(arrays[3]):,} test)"
     else:
         tarball = locate("cifar10")
         subset = None if tarball is not None else locate("cifar10_subset")
@@ -63,8 +63,13 @@ def load_cifar10_arrays():
             tarball = fetch("cifar10")  # downloads, or raises a clear ResourceUnavailable
         if tarball is not None:
             arrays = _cifar10_from_tarball(tarball)
-            np.savez(unpacked, **dict(zip(("X_train", "y_train", "X_test", "y_test"), arrays)))
-            source = "full CIFAR-10 (50,000 train / 10,000 test)"
+            edition = identify("cifar10", tarball)
+            counts = f"{len(arrays[1]):,} train / {len(arrays[3]):,} test"
+            if edition is not None and edition.label.startswith("STAND-IN"):
+                source = f"CIFAR-10 {edition.label} ({counts})"  # never cached as the full set
+            else:
+                np.savez(unpacked, **dict(zip(("X_train", "y_train", "X_test", "y_test"), arrays)))
+                source = f"full CIFAR-10 ({counts})"
         else:
             with np.load(subset) as f:
                 arrays = [f["train_data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy(),
@@ -144,10 +149,25 @@ def style_image(name):
     return Image.open(fetch(f"style/{name}")).convert("RGB")
 
 
+class Checks(dict):
+    """The arrays of a reference-output file, plus ``edition``: which edition of the file it is."""
+
+    edition = ""
+
+
 def load_checks(name):
-    """Load a reference-output file (``'style_transfer_checks'`` or ``'gan_checks'``) as a dict."""
-    with np.load(fetch(name)) as f:
-        return {k: f[k] for k in f.files}
+    """Load a reference-output file (``'style_transfer_checks'`` or ``'gan_checks'``).
+
+    Returns a :class:`Checks` dict of arrays whose ``edition`` names the edition that was found
+    (the check files changed after 2017; every accepted edition is listed in the registry). The
+    edition is printed, so a notebook's output says which file its errors were computed against.
+    """
+    path = fetch(name)
+    with np.load(path) as f:
+        checks = Checks({k: f[k] for k in f.files})
+    checks.edition = identify(name, path).label
+    _say(f"{path.name}: {checks.edition}")
+    return checks
 
 
 def load_coco_vocab():

@@ -12,11 +12,14 @@ default is V2, which would change them), so these loaders always ask for V1 thro
 
 Every returned model carries ``weights_source`` (a sentence for titles and logs) and
 ``is_imagenet``, so no output made without ImageNet weights can pass for one made with them.
+A stand-in weights file registered by a test (``EECS598_STANDINS``) is fetched and loaded like the
+real one but is not ImageNet: ``is_imagenet`` False, ``is_standin`` True, and its
+``weights_source`` starts with "STAND-IN".
 """
 import torch
 import torchvision
 
-from .resources import ResourceUnavailable, fetch
+from .resources import ResourceUnavailable, fetch, identify
 
 UNTRAINED_SEED = 0
 
@@ -27,10 +30,16 @@ def _load(name, builder, pretrained, verbose):
     model, source = None, None
     if pretrained in (True, "auto"):
         try:
-            state = torch.load(fetch(name), map_location="cpu", weights_only=True)
+            path = fetch(name)
+            state = torch.load(path, map_location="cpu", weights_only=True)
             model = builder(weights=None)
             model.load_state_dict(state)
             source = f"ImageNet IMAGENET1K_V1 ({name})"
+            edition = identify(name, path)
+            if edition is not None and edition.label.startswith("STAND-IN"):
+                # a test file with the real layout: downloaded and loaded like the real one, but
+                # never treated as ImageNet (no output made with it can pass for an ImageNet one)
+                source = f"{edition.label} in place of ImageNet IMAGENET1K_V1 ({name})"
         except ResourceUnavailable as err:
             if pretrained is True:
                 raise
@@ -43,6 +52,7 @@ def _load(name, builder, pretrained, verbose):
                   f"no ImageNet weights were available")
     model.weights_source = source
     model.is_imagenet = source.startswith("ImageNet")
+    model.is_standin = source.startswith("STAND-IN")
     if verbose:
         print(f"[eecs598.pretrained] {name}: {source}")
     return model.eval()
