@@ -47,8 +47,9 @@ def requirement_specs(path=REQUIREMENTS):
     return specs
 
 
-def missing_packages(names, find_spec=importlib.util.find_spec):
+def missing_packages(names, find_spec=None):
     """The distributions among ``names`` whose module cannot be imported."""
+    find_spec = find_spec or importlib.util.find_spec
     return [n for n in names if find_spec(IMPORT_NAMES.get(n, n)) is None]
 
 
@@ -85,8 +86,7 @@ def on_colab():
     return 'google.colab' in sys.modules
 
 
-def install_missing(notebook, *, colab=None, find_spec=importlib.util.find_spec,
-                    run=subprocess.run, requirements=REQUIREMENTS):
+def install_missing(notebook, *, colab=None, find_spec=None, run=None, requirements=REQUIREMENTS):
     """Install (on Colab) or name (elsewhere) the packages ``notebook`` needs and lacks.
 
     Returns the list of packages that were missing.
@@ -100,7 +100,7 @@ def install_missing(notebook, *, colab=None, find_spec=importlib.util.find_spec,
     if colab:
         cmd = pip_command(missing, specs, constraints=torch_constraints())
         print('installing what this runtime lacks (torch untouched):', ' '.join(cmd[cmd.index('-q') + 1:]))
-        run(cmd, check=True)
+        (run or subprocess.run)(cmd, check=True)
         importlib.invalidate_caches()
     else:
         cmd = pip_command(missing, specs)

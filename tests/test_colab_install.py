@@ -87,3 +87,29 @@ def test_a_missing_optional_library_gives_a_clear_message(monkeypatch, capsys):
     assert 'captum is not installed' in out and 'comparison with Captum is skipped' in out
     assert 'pip install captum' in out
     assert colab.optional_import('json', 'nothing') is json
+
+
+def test_the_notebook_cells_on_a_fresh_colab_runtime(monkeypatch, capsys):
+    """Each notebook's install cell, run as written, on a fake Colab where its packages are missing."""
+    import importlib.util
+    import subprocess
+    import types
+
+    monkeypatch.setitem(sys.modules, 'google', types.ModuleType('google'))
+    monkeypatch.setitem(sys.modules, 'google.colab', types.ModuleType('google.colab'))
+    real_find_spec = importlib.util.find_spec
+    for notebook, packages in colab.NOTEBOOK_PACKAGES.items():
+        calls = []
+        monkeypatch.setattr(importlib.util, 'find_spec',
+                            lambda name: None if name in packages else real_find_spec(name))
+        monkeypatch.setattr(subprocess, 'run', lambda cmd, check: calls.append(cmd))
+        cells = [''.join(c['source']) for c in json.loads((ROOT / f'{notebook}.ipynb').read_text())['cells']
+                 if c['cell_type'] == 'code']
+        exec(cells[1], {})
+        out = capsys.readouterr().out
+        if packages:
+            assert len(calls) == 1 and calls[0][-len(packages):] == packages, (notebook, calls)
+            assert 'torch' not in calls[0] and 'torchvision' not in calls[0]
+            assert 'torch untouched' in out
+        else:
+            assert calls == [] and 'installed' in out
