@@ -499,6 +499,10 @@ class CaptioningRNN(nn.Module):
         # The image feature extractor is FeatureExtractor (pooling for           #
         # rnn/lstm, no pooling for attention). Use nn.Linear for the            #
         # projections and the classes you wrote above for the rest.             #
+        # Name them self.feat_extractor, self.feat_proj, self.word_embed,       #
+        # self.rnn and self.output_proj: the provided self._project_features    #
+        # uses the first two, so that forward and sample accept images or the   #
+        # precomputed features the notebook's training cells pass.              #
         ##########################################################################
         # Replace "pass" statement with your code
         # BEGIN SOLUTION
@@ -557,7 +561,7 @@ class CaptioningRNN(nn.Module):
         # (1) Use an affine transformation to project the image feature to        #
         #     the initial hidden state $h0$ (for RNN/LSTM, of shape (N, H)) or     #
         #     the projected CNN activation input $A$ (for Attention LSTM,          #
-        #     of shape (N, H, 4, 4).                                               #
+        #     of shape (N, H, 4, 4). self._project_features(images) does this.     #
         # (2) Use a word embedding layer to transform the words in captions_in     #
         #     from indices to vectors, giving an array of shape (N, T, W).         #
         # (3) Use either a vanilla RNN or LSTM (depending on self.cell_type) to    #
