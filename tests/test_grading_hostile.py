@@ -267,9 +267,10 @@ def test_hostile_replies_fail_only_that_test(strong_batch, student, message):
     b = strong_batch
     outs = outputs(b, student)
     lost = [o for n, o in outs.items() if n.startswith("GAN sample_noise")]
-    assert lost and all(message in o for o in lost), lost
     # the attacker exits right after its frame: a test that starts before the exit is complete may
     # see it die (its own doing); nothing else of it may change
+    assert any(message in o for o in lost), lost
+    assert all(message in o or o.startswith("CRASHED: the process") for o in lost), lost
     others = [o for n, o in outs.items() if not n.startswith("GAN sample_noise")]
     assert all(o == "PASSED" or o.startswith("CRASHED: the process") for o in others), others
     assert b["scores"][student] <= 15 - points_of("sample_noise")
