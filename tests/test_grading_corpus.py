@@ -95,6 +95,11 @@ def functions_of(test):
     return set(test.uses)
 
 
+def _names(pattern, name):
+    """A manifest test-name pattern: a substring, or with a leading ``=`` the exact name."""
+    return name == pattern[1:] if pattern.startswith("=") else pattern in name
+
+
 def expected_failures(variant, tests):
     """(must fail, may fail) test names for ``variant`` among ``tests``."""
     if variant["kind"] == "correct":
@@ -108,8 +113,8 @@ def expected_failures(variant, tests):
     keep_names = variant.get("may_keep_tests", [])
     using = [t for t in tests if fn in functions_of(t)]
     if "only_tests" in variant:  # a mistake only some tests can see (the loop check)
-        using = [t for t in using if any(k in t.name for k in variant["only_tests"])]
-    may = {t.name for t in using if t.uses[0] in keep or any(k in t.name for k in keep_names)}
+        using = [t for t in using if any(_names(k, t.name) for k in variant["only_tests"])]
+    may = {t.name for t in using if t.uses[0] in keep or any(_names(k, t.name) for k in keep_names)}
     must = {t.name for t in using} - may
     return must, may
 

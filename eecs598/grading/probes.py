@@ -5,6 +5,7 @@ The same probe runs twice: in the sandboxed child on the student's module, and i
 the trusted reference module (or its outputs are stored, for the public tests of the release).
 Probes hold no expected values and no solution code; they ship with the release.
 """
+import contextlib
 import math
 
 import torch
@@ -176,10 +177,44 @@ def module(mod, ctor, input, ctor_args=(), ctor_kwargs=None, pick=None, train=Tr
     x = make(input)
     if isinstance(x, torch.Tensor) and x.is_floating_point():
         x = x.to(next(model.parameters()).dtype) if any(True for _ in model.parameters()) else x
-    out = _need(getattr(model, method)(x, *[make(e) for e in extra_inputs]), f"{ctor}.{method}")
+    with _biases_before_batchnorm(model, train) as redundant:
+        out = _need(getattr(model, method)(x, *[make(e) for e in extra_inputs]), f"{ctor}.{method}")
+    params = [p for p in model.parameters() if not any(p is b for b in redundant)]
     return {"out": _plain(out, ctor),
-            "num_params": sum(p.numel() for p in model.parameters()),
-            "param_shapes": sorted(_role_shape(p) for p in model.parameters())}
+            "num_params": sum(p.numel() for p in params),
+            "param_shapes": sorted(_role_shape(p) for p in params)}
+
+
+@contextlib.contextmanager
+def _biases_before_batchnorm(model, train):
+    """Collects (during one forward pass) the biases of layers whose output goes straight into a
+    BatchNorm. In training mode the norm subtracts each channel's batch mean, so such a bias
+    changes nothing: ``bias=False`` there (as torchvision's ResNets write it) is the same
+    function, and the parameter count and shapes leave those biases out on both sides."""
+    redundant, last_producer, handles = [], {}, []
+
+    def produced(layer, inputs, output):
+        if isinstance(output, torch.Tensor):  # an in-place ReLU re-produces the same tensor
+            last_producer[id(output)] = (output, output._version, layer)
+
+    def consumed(layer, inputs):
+        source = last_producer.get(id(inputs[0])) if inputs and isinstance(inputs[0], torch.Tensor) else None
+        if source is None or source[0] is not inputs[0] or source[1] != inputs[0]._version:
+            return  # not a layer's output, or changed in place since (``out += shortcut``)
+        if isinstance(source[2], (nn.Linear, nn.modules.conv._ConvNd)) and source[2].bias is not None:
+            redundant.append(source[2].bias)
+
+    if train:
+        for layer in model.modules():
+            if not list(layer.children()):
+                handles.append(layer.register_forward_hook(produced))
+            if isinstance(layer, nn.modules.batchnorm._BatchNorm):
+                handles.append(layer.register_forward_pre_hook(consumed))
+    try:
+        yield redundant
+    finally:
+        for h in handles:
+            h.remove()
 
 
 def _role_shape(p):

@@ -213,3 +213,107 @@ def sample_noise(batch_size, dim, seed=None):
     if seed is not None:
         torch.manual_seed(seed)
     return torch.randn(batch_size, dim)
+# === sample_noise:seed-uniform-inplace
+def sample_noise(batch_size, dim, seed=None):
+    if seed is not None:
+        torch.manual_seed(seed)
+    return torch.empty(batch_size, dim).uniform_(-1, 1)
+# === sample_noise:wrong-half-range
+def sample_noise(batch_size, dim, seed=None):
+    if seed is not None:
+        torch.manual_seed(seed)
+    return torch.rand(batch_size, dim) - 0.5
+# === discriminator:nn-flatten-inplace-leaky-seed
+def discriminator(seed=None):
+    if seed is not None:
+        torch.manual_seed(seed)
+    model = nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 256),
+        nn.LeakyReLU(negative_slope=0.01, inplace=True),
+        nn.Linear(256, 256),
+        nn.LeakyReLU(negative_slope=0.01, inplace=True),
+        nn.Linear(256, 1),
+    )
+    return model
+# === generator:seed-inplace-relu
+def generator(noise_dim=NOISE_DIM, seed=None):
+    if seed is not None:
+        torch.manual_seed(seed)
+    model = nn.Sequential(
+        nn.Linear(noise_dim, 1024), nn.ReLU(inplace=True),
+        nn.Linear(1024, 1024), nn.ReLU(inplace=True),
+        nn.Linear(1024, 784), nn.Tanh(),
+    )
+    return model
+# === discriminator_loss:2017-manual-stable-bce
+def discriminator_loss(logits_real, logits_fake):
+    def stable_bce(input, target):
+        neg_abs = -input.abs()
+        return (input.clamp(min=0) - input * target + (1 + neg_abs.exp()).log()).mean()
+    true_labels = torch.ones(logits_real.size(), dtype=logits_real.dtype, device=logits_real.device)
+    false_labels = torch.zeros(logits_fake.size(), dtype=logits_fake.dtype, device=logits_fake.device)
+    loss = stable_bce(logits_real, true_labels) + stable_bce(logits_fake, false_labels)
+    return loss
+# === discriminator_loss:wrong-labels-swapped
+def discriminator_loss(logits_real, logits_fake):
+    return bce_loss(logits_real, torch.zeros_like(logits_real)) + bce_loss(logits_fake, torch.ones_like(logits_fake))
+# === generator_loss:sigmoid-then-bce
+def generator_loss(logits_fake):
+    return F.binary_cross_entropy(torch.sigmoid(logits_fake), torch.ones_like(logits_fake))
+# === generator_loss:wrong-zero-target
+def generator_loss(logits_fake):
+    return bce_loss(logits_fake, torch.zeros_like(logits_fake))
+# === get_optimizer:positional-args
+def get_optimizer(model):
+    optimizer = optim.Adam(model.parameters(), 1e-3, (0.5, 0.999))
+    return optimizer
+# === get_optimizer:wrong-lr
+def get_optimizer(model):
+    return optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
+# === ls_discriminator_loss:square-method
+def ls_discriminator_loss(scores_real, scores_fake):
+    return (scores_real - 1).square().mean() / 2 + scores_fake.square().mean() / 2
+# === ls_discriminator_loss:wrong-sum
+def ls_discriminator_loss(scores_real, scores_fake):
+    return 0.5 * ((scores_real - 1) ** 2).sum() + 0.5 * (scores_fake ** 2).sum()
+# === ls_generator_loss:mse-loss-half
+def ls_generator_loss(scores_fake):
+    return 0.5 * F.mse_loss(scores_fake, torch.ones_like(scores_fake))
+# === build_dc_classifier:module-subclass-view
+def build_dc_classifier(batch_size=128):
+    class DC(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 32, 5)
+            self.conv2 = nn.Conv2d(32, 64, 5)
+            self.fc1 = nn.Linear(1024, 1024)
+            self.fc2 = nn.Linear(1024, 1)
+
+        def forward(self, x):
+            x = x.view(-1, 1, 28, 28)
+            x = F.max_pool2d(F.leaky_relu(self.conv1(x), 0.01), 2)
+            x = F.max_pool2d(F.leaky_relu(self.conv2(x), 0.01), 2)
+            x = F.leaky_relu(self.fc1(x.view(x.size(0), -1)), 0.01)
+            return self.fc2(x)
+    return DC()
+# === build_dc_generator:nn-unflatten-builtin
+def build_dc_generator(noise_dim=NOISE_DIM):
+    return nn.Sequential(
+        nn.Linear(noise_dim, 1024), nn.ReLU(), nn.BatchNorm1d(1024),
+        nn.Linear(1024, 7 * 7 * 128), nn.ReLU(), nn.BatchNorm1d(7 * 7 * 128),
+        nn.Unflatten(1, (128, 7, 7)),
+        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.ReLU(), nn.BatchNorm2d(64),
+        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh(),
+        nn.Flatten(),
+    )
+# === build_dc_generator:wrong-no-tanh
+def build_dc_generator(noise_dim=NOISE_DIM):
+    return nn.Sequential(
+        nn.Linear(noise_dim, 1024), nn.ReLU(), nn.BatchNorm1d(1024),
+        nn.Linear(1024, 7 * 7 * 128), nn.ReLU(), nn.BatchNorm1d(7 * 7 * 128),
+        Unflatten(-1, 128, 7, 7),
+        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.ReLU(), nn.BatchNorm2d(64),
+        nn.ConvTranspose2d(64, 1, 4, 2, 1),
+        Flatten(),
+    )

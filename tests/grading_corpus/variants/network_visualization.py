@@ -223,3 +223,77 @@ def class_visualization_step(img, target_y, model, **kwargs):
   img.data += learning_rate * g / g.norm()
   img.grad.zero_()
   return img
+# === compute_saliency_maps:loop-over-batch-zero-grad
+def compute_saliency_maps(X, y, model):
+    X.requires_grad_()
+    saliency = None
+    model.zero_grad()
+    for i in range(X.shape[0]):
+        score = model(X[i:i + 1])[0, y[i]]
+        score.backward()
+    saliency, _ = torch.max(torch.abs(X.grad), dim=1)
+    return saliency
+# === compute_saliency_maps:autograd-grad-arange-index
+def compute_saliency_maps(X, y, model):
+    X.requires_grad_()
+    saliency = None
+    scores = model(X)
+    correct = scores[torch.arange(X.shape[0]), y]
+    g, = torch.autograd.grad(correct.sum(), X)
+    saliency = g.abs().amax(dim=1)
+    return saliency
+# === compute_saliency_maps:wrong-mean-over-channels
+def compute_saliency_maps(X, y, model):
+    X.requires_grad_()
+    scores = model(X)
+    scores.gather(1, y.view(-1, 1)).sum().backward()
+    saliency = X.grad.abs().mean(dim=1)
+    return saliency
+# === make_adversarial_attack:data-update-grad-none
+def make_adversarial_attack(X, target_y, model, max_iter=100, verbose=True):
+    X_adv = X.clone()
+    X_adv = X_adv.requires_grad_()
+    learning_rate = 1
+    for i in range(max_iter):
+        scores = model(X_adv)
+        if scores.argmax(dim=1).item() == target_y:
+            break
+        scores[:, target_y].sum().backward()
+        g = X_adv.grad.data
+        X_adv.data += learning_rate * g / torch.norm(g, p=2)
+        X_adv.grad = None
+    return X_adv
+# === make_adversarial_attack:wrong-grad-never-zeroed
+def make_adversarial_attack(X, target_y, model, max_iter=100, verbose=True):
+    X_adv = X.clone()
+    X_adv = X_adv.requires_grad_()
+    learning_rate = 1
+    for i in range(max_iter):
+        scores = model(X_adv)
+        if scores.max(1)[1].item() == target_y:
+            break
+        scores[0, target_y].backward()
+        g = X_adv.grad
+        X_adv.data += learning_rate * g / g.norm()
+    return X_adv
+# === class_visualization_step:no-grad-inplace-grad-none
+def class_visualization_step(img, target_y, model, **kwargs):
+    l2_reg = kwargs.pop('l2_reg', 1e-3)
+    learning_rate = kwargs.pop('learning_rate', 25)
+    model.zero_grad()
+    scores = model(img)
+    obj = scores[0, target_y] - l2_reg * torch.norm(img) ** 2
+    obj.backward()
+    with torch.no_grad():
+        img += learning_rate * img.grad / img.grad.norm()
+    img.grad = None
+    return img
+# === class_visualization_step:wrong-descent
+def class_visualization_step(img, target_y, model, **kwargs):
+    l2_reg = kwargs.pop('l2_reg', 1e-3)
+    learning_rate = kwargs.pop('learning_rate', 25)
+    obj = model(img)[0, target_y] - l2_reg * (img ** 2).sum()
+    obj.backward()
+    img.data -= learning_rate * img.grad.data / img.grad.data.norm()
+    img.grad.data.zero_()
+    return img

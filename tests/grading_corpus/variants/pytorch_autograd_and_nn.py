@@ -338,3 +338,245 @@ class ResidualBottleneckBlock(nn.Module):
 
   def forward(self, x):
     return self.block(x) + self.shortcut(x)
+# === three_layer_convnet:torch-flatten-mm-clamp
+def three_layer_convnet(x, params):
+    conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b = params
+    scores = None
+    h1 = F.conv2d(x, conv_w1, bias=conv_b1, stride=1, padding=2).clamp(min=0)
+    h2 = torch.relu(F.conv2d(h1, conv_w2, conv_b2, padding=1))
+    scores = torch.flatten(h2, 1).mm(fc_w.t()) + fc_b
+    return scores
+# === three_layer_convnet:wrong-relu-on-scores
+def three_layer_convnet(x, params):
+    conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b = params
+    x = F.relu(F.conv2d(x, conv_w1, conv_b1, padding=2))
+    x = F.relu(F.conv2d(x, conv_w2, conv_b2, padding=1))
+    scores = F.relu(x.view(x.shape[0], -1) @ fc_w.t() + fc_b)
+    return scores
+# === initialize_three_layer_conv_part2:kaiming-then-requires-grad-attr
+def initialize_three_layer_conv_part2(dtype=torch.float, device='cpu'):
+    C, H, W = 3, 32, 32
+    num_classes = 10
+    channel_1 = 32
+    channel_2 = 16
+    kernel_size_1 = 5
+    kernel_size_2 = 3
+    conv_w1 = nn.init.kaiming_normal_(torch.empty(channel_1, C, kernel_size_1, kernel_size_1, dtype=dtype, device=device))
+    conv_w1.requires_grad = True
+    conv_b1 = torch.zeros((channel_1,), dtype=dtype, device=device)
+    conv_b1.requires_grad = True
+    conv_w2 = nn.init.kaiming_normal_(torch.empty(channel_2, channel_1, kernel_size_2, kernel_size_2, dtype=dtype, device=device))
+    conv_w2.requires_grad = True
+    conv_b2 = torch.zeros((channel_2,), dtype=dtype, device=device)
+    conv_b2.requires_grad = True
+    fc_w = nn.init.kaiming_normal_(torch.empty(num_classes, channel_2 * H * W, dtype=dtype, device=device))
+    fc_w.requires_grad = True
+    fc_b = torch.zeros((num_classes,), dtype=dtype, device=device)
+    fc_b.requires_grad = True
+    return [conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b]
+# === initialize_three_layer_conv_part2:wrong-biases-no-grad
+def initialize_three_layer_conv_part2(dtype=torch.float, device='cpu'):
+    C, H, W = 3, 32, 32
+    num_classes = 10
+    channel_1 = 32
+    channel_2 = 16
+    kernel_size_1 = 5
+    kernel_size_2 = 3
+    conv_w1 = nn.init.kaiming_normal_(torch.empty(channel_1, C, kernel_size_1, kernel_size_1, dtype=dtype, device=device)).requires_grad_()
+    conv_b1 = torch.zeros(channel_1, dtype=dtype, device=device)
+    conv_w2 = nn.init.kaiming_normal_(torch.empty(channel_2, channel_1, kernel_size_2, kernel_size_2, dtype=dtype, device=device)).requires_grad_()
+    conv_b2 = torch.zeros(channel_2, dtype=dtype, device=device)
+    fc_w = nn.init.kaiming_normal_(torch.empty(num_classes, channel_2 * H * W, dtype=dtype, device=device)).requires_grad_()
+    fc_b = torch.zeros(num_classes, dtype=dtype, device=device)
+    return [conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b]
+# === ThreeLayerConvNet:init-on-data-view-forward
+class ThreeLayerConvNet(nn.Module):
+    def __init__(self, in_channel, channel_1, channel_2, num_classes):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channel, channel_1, kernel_size=5, stride=1, padding=2, bias=True)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(channel_1, channel_2, kernel_size=3, stride=1, padding=1, bias=True)
+        self.relu2 = nn.ReLU()
+        self.fc = nn.Linear(channel_2 * 32 * 32, num_classes)
+        nn.init.kaiming_normal_(self.conv1.weight.data)
+        nn.init.kaiming_normal_(self.conv2.weight.data)
+        nn.init.kaiming_normal_(self.fc.weight.data)
+        self.conv1.bias.data.zero_()
+        self.conv2.bias.data.zero_()
+        self.fc.bias.data.zero_()
+
+    def forward(self, x):
+        scores = None
+        x = self.relu1(self.conv1(x))
+        x = self.relu2(self.conv2(x))
+        scores = self.fc(x.view(x.size(0), -1))
+        return scores
+# === initialize_three_layer_conv_part3:positional-sgd
+def initialize_three_layer_conv_part3():
+    C = 3
+    num_classes = 10
+    channel_1 = 32
+    channel_2 = 16
+    learning_rate = 3e-3
+    weight_decay = 1e-4
+    model = None
+    optimizer = None
+    model = ThreeLayerConvNet(in_channel=C, channel_1=channel_1, channel_2=channel_2, num_classes=num_classes)
+    optimizer = torch.optim.SGD(list(model.parameters()), learning_rate, weight_decay=weight_decay)
+    return model, optimizer
+# === initialize_three_layer_conv_part3:wrong-no-weight-decay
+def initialize_three_layer_conv_part3():
+    C = 3
+    num_classes = 10
+    channel_1 = 32
+    channel_2 = 16
+    learning_rate = 3e-3
+    weight_decay = 1e-4
+    model = ThreeLayerConvNet(C, channel_1, channel_2, num_classes)
+    optimizer = optim.SGD(model.parameters(), lr=learning_rate)
+    return model, optimizer
+# === initialize_three_layer_conv_part4:add-module-nn-flatten
+def initialize_three_layer_conv_part4():
+    C, H, W = 3, 32, 32
+    num_classes = 10
+    channel_1 = 32
+    channel_2 = 16
+    kernel_size_1 = 5
+    pad_size_1 = 2
+    kernel_size_2 = 3
+    pad_size_2 = 1
+    learning_rate = 1e-2
+    momentum = 0.5
+    weight_decay = 1e-4
+    model = nn.Sequential()
+    model.add_module('conv1', nn.Conv2d(C, channel_1, kernel_size_1, padding=pad_size_1))
+    model.add_module('relu1', nn.ReLU(inplace=True))
+    model.add_module('conv2', nn.Conv2d(channel_1, channel_2, kernel_size_2, padding=pad_size_2))
+    model.add_module('relu2', nn.ReLU(inplace=True))
+    model.add_module('flatten', nn.Flatten())
+    model.add_module('fc', nn.Linear(channel_2 * H * W, num_classes))
+    optimizer = optim.SGD(params=model.parameters(), lr=learning_rate, momentum=momentum,
+                          weight_decay=weight_decay, nesterov=True)
+    return model, optimizer
+# === initialize_three_layer_conv_part4:wrong-no-weight-decay
+def initialize_three_layer_conv_part4():
+    C, H, W = 3, 32, 32
+    num_classes = 10
+    channel_1 = 32
+    channel_2 = 16
+    learning_rate = 1e-2
+    momentum = 0.5
+    model = nn.Sequential(OrderedDict([
+        ('conv1', nn.Conv2d(C, channel_1, 5, padding=2)),
+        ('relu1', nn.ReLU()),
+        ('conv2', nn.Conv2d(channel_1, channel_2, 3, padding=1)),
+        ('relu2', nn.ReLU()),
+        ('flatten', Flatten()),
+        ('fc', nn.Linear(channel_2 * H * W, num_classes)),
+    ]))
+    optimizer = optim.SGD(model.parameters(), lr=learning_rate, momentum=momentum, nesterov=True)
+    return model, optimizer
+# === PlainBlock:add-module-bias-free-first-conv
+class PlainBlock(nn.Module):
+    def __init__(self, Cin, Cout, downsample=False):
+        super().__init__()
+        self.net = None
+        self.net = nn.Sequential()
+        self.net.add_module('bn1', nn.BatchNorm2d(Cin))
+        self.net.add_module('relu1', nn.ReLU(inplace=False))
+        self.net.add_module('conv1', nn.Conv2d(Cin, Cout, kernel_size=3, stride=(2 if downsample else 1), padding=1, bias=False))
+        self.net.add_module('bn2', nn.BatchNorm2d(Cout))
+        self.net.add_module('relu2', nn.ReLU())
+        self.net.add_module('conv2', nn.Conv2d(Cout, Cout, kernel_size=3, padding=1))
+
+    def forward(self, x):
+        return self.net(x)
+# === PlainBlock:wrong-stride-on-second-conv
+class PlainBlock(nn.Module):
+    def __init__(self, Cin, Cout, downsample=False):
+        super().__init__()
+        s = 2 if downsample else 1
+        self.net = nn.Sequential(
+            nn.BatchNorm2d(Cin), nn.ReLU(),
+            nn.Conv2d(Cin, Cout, 3, padding=1),
+            nn.BatchNorm2d(Cout), nn.ReLU(),
+            nn.Conv2d(Cout, Cout, 3, padding=1, stride=s),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+# === ResidualBlock:empty-sequential-shortcut
+class ResidualBlock(nn.Module):
+    def __init__(self, Cin, Cout, downsample=False):
+        super().__init__()
+        self.block = None
+        self.shortcut = None
+        self.block = PlainBlock(Cin, Cout, downsample=downsample)
+        if Cin == Cout and not downsample:
+            self.shortcut = nn.Sequential()
+        else:
+            self.shortcut = nn.Sequential(nn.Conv2d(Cin, Cout, kernel_size=1, stride=2 if downsample else 1, padding=0))
+
+    def forward(self, x):
+        out = self.block(x)
+        out += self.shortcut(x)
+        return out
+# === ResidualBlock:wrong-always-conv-shortcut
+class ResidualBlock(nn.Module):
+    def __init__(self, Cin, Cout, downsample=False):
+        super().__init__()
+        self.block = PlainBlock(Cin, Cout, downsample)
+        self.shortcut = nn.Conv2d(Cin, Cout, 1, stride=2 if downsample else 1)
+
+    def forward(self, x):
+        return self.block(x) + self.shortcut(x)
+# === ResNet:modulelist-adaptive-pool-functional
+class ResNet(nn.Module):
+    def __init__(self, stage_args, Cin=3, block=ResidualBlock, num_classes=10):
+        super().__init__()
+        self.cnn = None
+        stages = [ResNetStem(Cin=Cin, Cout=stage_args[0][0])]
+        for (cin, cout, n, down) in stage_args:
+            stages.append(ResNetStage(cin, cout, n, downsample=down, block=block))
+        self.cnn = nn.ModuleList(stages)
+        self.fc = nn.Linear(stage_args[-1][1], num_classes)
+
+    def forward(self, x):
+        scores = None
+        for stage in self.cnn:
+            x = stage(x)
+        x = F.adaptive_avg_pool2d(x, (1, 1)).flatten(1)
+        scores = self.fc(x)
+        return scores
+# === ResidualBottleneckBlock:separate-attrs-bias-free
+class ResidualBottleneckBlock(nn.Module):
+    def __init__(self, Cin, Cout, downsample=False):
+        super().__init__()
+        mid = Cout // 4
+        stride = 2 if downsample else 1
+        self.bn1, self.conv1 = nn.BatchNorm2d(Cin), nn.Conv2d(Cin, mid, 1, stride=stride, bias=False)
+        self.bn2, self.conv2 = nn.BatchNorm2d(mid), nn.Conv2d(mid, mid, 3, padding=1, bias=False)
+        self.bn3, self.conv3 = nn.BatchNorm2d(mid), nn.Conv2d(mid, Cout, 1)
+        if downsample or Cin != Cout:
+            self.shortcut = nn.Conv2d(Cin, Cout, 1, stride=stride)
+        else:
+            self.shortcut = None
+
+    def forward(self, x):
+        out = self.conv1(F.relu(self.bn1(x)))
+        out = self.conv2(F.relu(self.bn2(out)))
+        out = self.conv3(F.relu(self.bn3(out)))
+        return out + (x if self.shortcut is None else self.shortcut(x))
+# === PlainBlock:wrong-bias-free-convs
+class PlainBlock(nn.Module):
+    def __init__(self, Cin, Cout, downsample=False):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.BatchNorm2d(Cin), nn.ReLU(),
+            nn.Conv2d(Cin, Cout, 3, stride=2 if downsample else 1, padding=1, bias=False),
+            nn.BatchNorm2d(Cout), nn.ReLU(),
+            nn.Conv2d(Cout, Cout, 3, padding=1, bias=False),
+        )
+
+    def forward(self, x):
+        return self.net(x)

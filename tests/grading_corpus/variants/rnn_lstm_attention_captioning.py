@@ -393,3 +393,218 @@ def attention_forward(x, A, Wx, Wh, Wattn, b):
         h, c = lstm_step_forward(x[:, t], h, c, Wx, Wh, b, attn, Wattn)
         hs.append(h)
     return torch.stack(hs, 1)
+# === rnn_step_forward:torch-mm-functions
+def rnn_step_forward(x, prev_h, Wx, Wh, b):
+    next_h, cache = None, None
+    a = torch.mm(x, Wx) + torch.mm(prev_h, Wh) + b.view(1, -1)
+    next_h = a.tanh()
+    cache = (x, prev_h, Wx, Wh, next_h)
+    return next_h, cache
+# === rnn_step_backward:matmul-pow-T
+def rnn_step_backward(dnext_h, cache):
+    dx, dprev_h, dWx, dWh, db = None, None, None, None, None
+    x, prev_h, Wx, Wh, next_h = cache
+    dtanh = dnext_h * (1 - next_h.pow(2))
+    dx = torch.matmul(dtanh, Wx.T)
+    dprev_h = dtanh @ Wh.T
+    dWx = x.T @ dtanh
+    dWh = prev_h.T @ dtanh
+    db = torch.sum(dtanh, dim=0)
+    return dx, dprev_h, dWx, dWh, db
+# === rnn_step_backward:wrong-db-mean
+def rnn_step_backward(dnext_h, cache):
+    x, prev_h, Wx, Wh, next_h = cache
+    da = dnext_h * (1 - next_h ** 2)
+    dx = da @ Wx.t()
+    dprev_h = da @ Wh.t()
+    dWx = x.t() @ da
+    dWh = prev_h.t() @ da
+    db = da.mean(dim=0)
+    return dx, dprev_h, dWx, dWh, db
+# === rnn_forward:new-zeros-index-assign
+def rnn_forward(x, h0, Wx, Wh, b):
+    h, cache = None, None
+    N, T, D = x.size()
+    H = h0.size(1)
+    h = x.new_zeros((N, T, H))
+    cache = []
+    prev_h = h0
+    for t in range(T):
+        next_h, c = rnn_step_forward(x[:, t, :], prev_h, Wx, Wh, b)
+        h[:, t, :] = next_h
+        cache.append(c)
+        prev_h = next_h
+    return h, cache
+# === rnn_backward:reversed-range-explicit
+def rnn_backward(dh, cache):
+    dx, dh0, dWx, dWh, db = None, None, None, None, None
+    N, T, H = dh.shape
+    D = cache[0][2].shape[0]
+    dx = torch.zeros((N, T, D), dtype=dh.dtype, device=dh.device)
+    dWx = torch.zeros((D, H), dtype=dh.dtype, device=dh.device)
+    dWh = torch.zeros((H, H), dtype=dh.dtype, device=dh.device)
+    db = torch.zeros((H,), dtype=dh.dtype, device=dh.device)
+    dprev = torch.zeros((N, H), dtype=dh.dtype, device=dh.device)
+    for t in range(T - 1, -1, -1):
+        dx[:, t], dprev, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t] + dprev, cache[t])
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    dh0 = dprev
+    return dx, dh0, dWx, dWh, db
+# === WordEmbedding:index-select-view
+class WordEmbedding(nn.Module):
+    def __init__(self, vocab_size, embed_size,
+                 device='cpu', dtype=torch.float32):
+        super().__init__()
+        self.W_embed = Parameter(torch.randn(vocab_size, embed_size,
+                                 device=device, dtype=dtype).div(math.sqrt(vocab_size)))
+
+    def forward(self, x):
+        out = None
+        out = torch.index_select(self.W_embed, 0, x.reshape(-1)).view(*x.shape, -1)
+        return out
+# === temporal_softmax_loss:log-softmax-gather-mask
+def temporal_softmax_loss(x, y, ignore_index=None):
+    loss = None
+    N, T, V = x.shape
+    logp = torch.log_softmax(x, dim=2)
+    nll = -torch.gather(logp, 2, y.unsqueeze(2)).squeeze(2)
+    mask = torch.ones_like(nll) if ignore_index is None else (y != ignore_index).to(nll.dtype)
+    loss = (nll * mask).sum() / N
+    return loss
+# === temporal_softmax_loss:float32-cast
+def temporal_softmax_loss(x, y, ignore_index=None):
+    loss = F.cross_entropy(x.float().reshape(-1, x.shape[2]), y.reshape(-1), ignore_index=ignore_index if ignore_index is not None else -100, reduction='sum') / x.shape[0]
+    return loss
+# === temporal_softmax_loss:wrong-ignore-index-dropped
+def temporal_softmax_loss(x, y, ignore_index=None):
+    loss = F.cross_entropy(x.reshape(-1, x.shape[-1]), y.reshape(-1), reduction='sum') / x.shape[0]
+    return loss
+# === CaptioningRNN.sample:max-index-full-tensor
+def sample(self, images, max_length=15):
+    N = images.shape[0]
+    captions = torch.full((N, max_length), self._null, dtype=torch.long, device=images.device)
+    if self.cell_type == 'attention':
+        attn_weights_all = torch.zeros(N, max_length, 4, 4, device=images.device)
+    proj = self._project_features(images).detach()
+    if self.cell_type == 'attention':
+        A = proj
+        h = A.view(A.shape[0], A.shape[1], -1).mean(-1)
+        c = h.clone()
+    else:
+        h = proj
+        c = torch.zeros_like(h)
+    word = torch.LongTensor([self._start] * N).to(images.device)
+    for t in range(max_length):
+        emb = self.word_embed(word.unsqueeze(1))[:, 0]
+        if self.cell_type == 'rnn':
+            h = self.rnn.step_forward(emb, h)
+        elif self.cell_type == 'lstm':
+            h, c = self.rnn.step_forward(emb, h, c)
+        else:
+            attn, w = dot_product_attention(h, A)
+            attn_weights_all[:, t] = w.detach()
+            h, c = self.rnn.step_forward(emb, h, c, attn)
+        scores = self.output_proj(h)
+        word = scores.max(1)[1]
+        captions[:, t] = word.detach()
+    if self.cell_type == 'attention':
+        return captions, attn_weights_all.cpu()
+    return captions
+# === CaptioningRNN.sample:wrong-attention-c0-zero
+def sample(self, images, max_length=15):
+    N = images.shape[0]
+    captions = self._null * images.new(N, max_length).fill_(1).long()
+    if self.cell_type == 'attention':
+        attn_weights_all = images.new(N, max_length, 4, 4).fill_(0).float()
+    with torch.no_grad():
+        proj = self._project_features(images)
+        if self.cell_type == 'attention':
+            A = proj
+            h = A.mean(dim=(2, 3))
+        else:
+            h = proj
+        c = torch.zeros_like(h)
+        words = h.new_full((N,), self._start, dtype=torch.long)
+        for t in range(max_length):
+            x = self.word_embed(words)
+            if self.cell_type == 'rnn':
+                h = self.rnn.step_forward(x, h)
+            elif self.cell_type == 'lstm':
+                h, c = self.rnn.step_forward(x, h, c)
+            else:
+                attn, attn_weights = dot_product_attention(h, A)
+                attn_weights_all[:, t] = attn_weights
+                h, c = self.rnn.step_forward(x, h, c, attn)
+            words = torch.argmax(self.output_proj(h), dim=1)
+            captions[:, t] = words
+    if self.cell_type == 'attention':
+        return captions, attn_weights_all.cpu()
+    return captions
+# === lstm_step_forward:slices-method-sigmoid
+def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b, attn=None, Wattn=None):
+    next_h, next_c = None, None
+    H = prev_h.shape[1]
+    if attn is None:
+        a = x @ Wx + prev_h @ Wh + b
+    else:
+        a = x @ Wx + prev_h @ Wh + attn @ Wattn + b
+    ai, af, ao, ag = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:4 * H]
+    i, f, o, g = ai.sigmoid(), af.sigmoid(), ao.sigmoid(), ag.tanh()
+    next_c = f * prev_c + i * g
+    next_h = o * next_c.tanh()
+    return next_h, next_c
+# === lstm_step_forward:wrong-no-tanh-on-cell
+def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b, attn=None, Wattn=None):
+    H = prev_h.shape[1]
+    a = x.mm(Wx) + prev_h.mm(Wh) + b
+    if attn is not None:
+        a = a + attn.mm(Wattn)
+    i, f, o, g = torch.split(a, H, dim=1)
+    next_c = torch.sigmoid(f) * prev_c + torch.sigmoid(i) * torch.tanh(g)
+    next_h = torch.sigmoid(o) * next_c
+    return next_h, next_c
+# === lstm_forward:zeros-c0-preallocated
+def lstm_forward(x, h0, Wx, Wh, b):
+    h = None
+    c0 = torch.zeros_like(h0)
+    N, T, D = x.shape
+    h = torch.zeros(N, T, h0.shape[1], dtype=h0.dtype, device=h0.device)
+    prev_h, prev_c = h0, c0
+    for t in range(T):
+        prev_h, prev_c = lstm_step_forward(x[:, t, :], prev_h, prev_c, Wx, Wh, b)
+        h[:, t, :] = prev_h
+    return h
+# === dot_product_attention:einsum-flatten-softmax
+def dot_product_attention(prev_h, A):
+    N, H, D_a, _ = A.shape
+    attn, attn_weights = None, None
+    A_flat = A.flatten(start_dim=2)
+    scores = torch.einsum('nh,nhk->nk', prev_h, A_flat) / (H ** 0.5)
+    w = F.softmax(scores, dim=-1)
+    attn = torch.einsum('nhk,nk->nh', A_flat, w)
+    attn_weights = w.view(N, D_a, D_a)
+    return attn, attn_weights
+# === dot_product_attention:wrong-softmax-over-batch
+def dot_product_attention(prev_h, A):
+    N, H, D_a, _ = A.shape
+    A_flat = A.reshape(N, H, -1)
+    scores = torch.bmm(prev_h.unsqueeze(1), A_flat).squeeze(1) / math.sqrt(H)
+    w = torch.softmax(scores, dim=0)
+    attn = torch.bmm(A_flat, w.unsqueeze(2)).squeeze(2)
+    return attn, w.reshape(N, D_a, D_a)
+# === attention_forward:view-mean-new-zeros
+def attention_forward(x, A, Wx, Wh, Wattn, b):
+    h = None
+    N, T, D = x.shape
+    H = A.shape[1]
+    h0 = A.view(N, H, -1).mean(dim=2)
+    c0 = h0
+    h = x.new_zeros(N, T, H)
+    prev_h, prev_c = h0, c0
+    for t in range(T):
+        attn, _ = dot_product_attention(prev_h, A)
+        prev_h, prev_c = lstm_step_forward(x[:, t], prev_h, prev_c, Wx, Wh, b, attn=attn, Wattn=Wattn)
+        h[:, t] = prev_h
+    return h

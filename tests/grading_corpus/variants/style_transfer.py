@@ -156,3 +156,49 @@ def guided_style_loss(feats, style_layers, style_targets, style_weights, content
     G = gram_matrix(feats[l])[:, None]
     loss += style_weights[i] * torch.sum((G - style_targets[i]) ** 2)
   return loss
+# === content_loss:torch-dist-squared
+def content_loss(content_weight, content_current, content_original):
+    return content_weight * torch.dist(content_current, content_original, p=2) ** 2
+# === content_loss:wrong-norm-not-squared
+def content_loss(content_weight, content_current, content_original):
+    return content_weight * torch.norm(content_current - content_original)
+# === gram_matrix:flatten-matmul-mT-inplace
+def gram_matrix(features, normalize=True):
+    gram = None
+    N, C, H, W = features.size()
+    f = features.flatten(2)
+    gram = f @ f.mT
+    if normalize:
+        gram /= (H * W * C)
+    return gram
+# === gram_matrix:wrong-transposed-product
+def gram_matrix(features, normalize=True):
+    N, C, H, W = features.shape
+    f = features.view(N, C, H * W)
+    gram = torch.matmul(f.transpose(1, 2), f)
+    if normalize:
+        gram = gram / (H * W * C)
+    return gram
+# === style_loss:enumerate-mse-sum
+def style_loss(feats, style_layers, style_targets, style_weights):
+    loss = torch.zeros((), dtype=feats[0].dtype, device=feats[0].device)
+    for i, layer in enumerate(style_layers):
+        loss += style_weights[i] * F.mse_loss(gram_matrix(feats[layer]), style_targets[i], reduction='sum')
+    return loss
+# === style_loss:wrong-index-not-layer
+def style_loss(feats, style_layers, style_targets, style_weights):
+    loss = 0
+    for i in range(len(style_layers)):
+        G = gram_matrix(feats[i])
+        loss += style_weights[i] * torch.sum((G - style_targets[i]) ** 2)
+    return loss
+# === tv_loss:ellipsis-square
+def tv_loss(img, tv_weight):
+    dv = torch.square(img[..., 1:, :] - img[..., :-1, :]).sum()
+    dh = torch.square(img[..., :, 1:] - img[..., :, :-1]).sum()
+    return tv_weight * (dv + dh)
+# === tv_loss:wrong-mean
+def tv_loss(img, tv_weight):
+    dv = (img[:, :, 1:, :] - img[:, :, :-1, :]).pow(2).mean()
+    dh = (img[:, :, :, 1:] - img[:, :, :, :-1]).pow(2).mean()
+    return tv_weight * (dv + dh)
