@@ -317,3 +317,22 @@ def build_dc_generator(noise_dim=NOISE_DIM):
         nn.ConvTranspose2d(64, 1, 4, 2, 1),
         Flatten(),
     )
+# === get_optimizer:betas-list
+def get_optimizer(model):
+    optimizer = None
+    optimizer = torch.optim.Adam(params=model.parameters(), lr=0.001, betas=[0.5, 0.999])
+    return optimizer
+# === discriminator_loss:wrong-cat-mean
+def discriminator_loss(logits_real, logits_fake):
+    logits = torch.cat([logits_real, logits_fake])
+    labels = torch.cat([torch.ones_like(logits_real), torch.zeros_like(logits_fake)])
+    return F.binary_cross_entropy_with_logits(logits, labels)
+# === sample_noise:2023-dtype-device-kwargs
+def sample_noise(batch_size, dim, seed=None, dtype=torch.float, device='cpu'):
+    if seed is not None:
+        torch.manual_seed(seed)
+    noise = 2 * torch.rand(batch_size, dim, dtype=dtype, device=device) - 1
+    return noise
+# === sample_noise:wrong-numpy-ignores-torch-seed
+def sample_noise(batch_size, dim, seed=None):
+    return torch.from_numpy(np.random.uniform(-1, 1, size=(batch_size, dim))).float()

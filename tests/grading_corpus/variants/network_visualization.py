@@ -297,3 +297,28 @@ def class_visualization_step(img, target_y, model, **kwargs):
     img.data -= learning_rate * img.grad.data / img.grad.data.norm()
     img.grad.data.zero_()
     return img
+# === compute_saliency_maps:wrong-predicted-class
+def compute_saliency_maps(X, y, model):
+    X.requires_grad_()
+    scores = model(X)
+    pred = scores.argmax(dim=1)
+    scores.gather(1, pred.view(-1, 1)).sum().backward()
+    saliency = X.grad.abs().max(dim=1)[0]
+    return saliency
+# === make_adversarial_attack:update-then-check
+def make_adversarial_attack(X, target_y, model, max_iter=100, verbose=True):
+    X_adv = X.clone()
+    X_adv = X_adv.requires_grad_()
+    learning_rate = 1
+    if model(X_adv).argmax().item() == target_y:
+        return X_adv
+    for it in range(max_iter):
+        score = model(X_adv)[0, target_y]
+        score.backward()
+        with torch.no_grad():
+            dX = learning_rate * X_adv.grad / X_adv.grad.norm()
+            X_adv.add_(dX)
+            X_adv.grad.zero_()
+            if model(X_adv).argmax().item() == target_y:
+                break
+    return X_adv

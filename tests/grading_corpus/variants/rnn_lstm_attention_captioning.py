@@ -608,3 +608,52 @@ def attention_forward(x, A, Wx, Wh, Wattn, b):
         prev_h, prev_c = lstm_step_forward(x[:, t], prev_h, prev_c, Wx, Wh, b, attn=attn, Wattn=Wattn)
         h[:, t] = prev_h
     return h
+# === temporal_softmax_loss:direct-ignore-index-transpose
+def temporal_softmax_loss(x, y, ignore_index=None):
+    loss = F.cross_entropy(torch.transpose(x, 1, 2), y, ignore_index=ignore_index, reduction='sum') / x.shape[0]
+    return loss
+# === dot_product_attention:permute-reshape-bmm
+def dot_product_attention(prev_h, A):
+    N, H, D_a, _ = A.shape
+    A_t = A.permute(0, 2, 3, 1).reshape(N, D_a * D_a, H)
+    scores = torch.bmm(A_t, prev_h.view(N, H, 1)) / math.sqrt(H)
+    w = scores.softmax(dim=1)
+    attn = torch.bmm(A_t.transpose(1, 2), w).view(N, H)
+    attn_weights = w.view(N, D_a, D_a)
+    return attn, attn_weights
+# === dot_product_attention:wrong-view-without-permute
+def dot_product_attention(prev_h, A):
+    N, H, D_a, _ = A.shape
+    A_t = A.view(N, D_a * D_a, H)
+    scores = torch.bmm(A_t, prev_h.unsqueeze(2)) / math.sqrt(H)
+    w = scores.softmax(dim=1)
+    attn = torch.bmm(A_t.transpose(1, 2), w).squeeze(2)
+    return attn, w.view(N, D_a, D_a)
+# === CaptioningRNN.sample:word-list-start-dropped
+def sample(self, images, max_length=15):
+    N = images.shape[0]
+    with torch.no_grad():
+        proj = self._project_features(images)
+        if self.cell_type == 'attention':
+            A = proj
+            h = F.adaptive_avg_pool2d(A, 1).view(N, -1)
+            c = h
+            weights = []
+        else:
+            h, c = proj, torch.zeros_like(proj)
+        words = [torch.full((N,), self._start, dtype=torch.long, device=images.device)]
+        for _ in range(max_length):
+            x = self.word_embed(words[-1])
+            if self.cell_type == 'rnn':
+                h = self.rnn.step_forward(x, h)
+            elif self.cell_type == 'lstm':
+                h, c = self.rnn.step_forward(x, h, c)
+            else:
+                attn, w = dot_product_attention(h, A)
+                weights.append(w)
+                h, c = self.rnn.step_forward(x, h, c, attn)
+            words.append(torch.max(self.output_proj(h), dim=1).indices)
+        captions = torch.stack(words, dim=1)[:, 1:]
+    if self.cell_type == 'attention':
+        return captions, torch.stack(weights, dim=1).cpu()
+    return captions
