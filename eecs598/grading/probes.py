@@ -114,14 +114,21 @@ def run(name, module, args):
 
 @probe
 def call(mod, fn, inputs=(), kwargs=None, select=None, grads=False):
-    """``fn(*inputs, **kwargs)``; ``select`` picks outputs of a tuple; ``grads`` adds the gradient
-    of sum(out * fixed weights) w.r.t. every floating input (is the function differentiable?)."""
+    """``fn(*inputs, **kwargs)``; ``select`` picks outputs of a tuple; ``grads`` (True: every
+    floating input; a list: the inputs at those positions, a list of tensors counting as its
+    tensors) adds the gradient of sum(out * fixed weights) w.r.t. them: is the function
+    differentiable where the assignment needs it (a loss built on ``.data`` or ``.detach()`` of
+    the image's features computes the right number but never moves the image)?"""
     args = [make(s) for s in inputs]
     kw = {k: make(v) for k, v in (kwargs or {}).items()}
+    wrt = []
     if grads:
-        for a in args:
-            if isinstance(a, torch.Tensor) and a.is_floating_point():
-                a.requires_grad_(True)
+        for i, a in enumerate(args):
+            if grads is not True and i not in grads:
+                continue
+            for t in (a if isinstance(a, (list, tuple)) else [a]):
+                if isinstance(t, torch.Tensor) and t.is_floating_point():
+                    wrt.append(t.requires_grad_(True))
     out = _need(_get(mod, fn)(*args, **kw), fn)
     if select is not None:
         if not isinstance(out, (tuple, list)):
@@ -130,10 +137,13 @@ def call(mod, fn, inputs=(), kwargs=None, select=None, grads=False):
     result = {"out": _plain(out, fn)}
     if grads:
         first = out[0] if isinstance(out, (list, tuple)) else out
-        w = torch.sin(torch.arange(first.numel(), dtype=first.dtype)).reshape(first.shape)
-        g = torch.autograd.grad((first * w).sum(), [a for a in args if isinstance(a, torch.Tensor)
-                                                     and a.requires_grad], allow_unused=True)
-        result["grads"] = [x if x is not None else None for x in g]
+        if not (isinstance(first, torch.Tensor) and first.requires_grad):
+            raise ValueError(f"no gradient flows from {fn}'s output back to its input: was .data, "
+                             f".detach() or .item() used on it? (the optimiser needs that gradient)")
+        # weights 1 + sin: never zero, so a scalar loss's gradient is compared too
+        w = 1 + torch.sin(torch.arange(first.numel(), dtype=first.dtype)).reshape(first.shape)
+        g = torch.autograd.grad((first * w).sum(), wrt, allow_unused=True)
+        result["grads"] = _plain([x if x is not None else torch.zeros_like(t) for x, t in zip(g, wrt)], fn)
     return result
 
 

@@ -322,3 +322,12 @@ def make_adversarial_attack(X, target_y, model, max_iter=100, verbose=True):
             if model(X_adv).argmax().item() == target_y:
                 break
     return X_adv
+# === class_visualization_step:wrong-l2-on-data
+def class_visualization_step(img, target_y, model, **kwargs):
+    l2_reg = kwargs.pop('l2_reg', 1e-3)
+    learning_rate = kwargs.pop('learning_rate', 25)
+    obj = model(img)[0, target_y] - l2_reg * (img.data ** 2).sum()
+    obj.backward()
+    img.data += learning_rate * img.grad.data / img.grad.data.norm()
+    img.grad.data.zero_()
+    return img

@@ -202,3 +202,26 @@ def tv_loss(img, tv_weight):
     dv = (img[:, :, 1:, :] - img[:, :, :-1, :]).pow(2).mean()
     dh = (img[:, :, :, 1:] - img[:, :, :, :-1]).pow(2).mean()
     return tv_weight * (dv + dh)
+# === gram_matrix:float64-intermediate
+def gram_matrix(features, normalize=True):
+    N, C, H, W = features.shape
+    f = features.double().reshape(N, C, -1)
+    gram = torch.einsum('ncx,ndx->ncd', f, f)
+    if normalize:
+        gram = gram / float(C * H * W)
+    return gram.to(features.dtype)
+# === gram_matrix:wrong-data-detached
+def gram_matrix(features, normalize=True):
+    N, C, H, W = features.shape
+    f = features.data.view(N, C, H * W)
+    gram = torch.bmm(f, f.transpose(1, 2))
+    if normalize:
+        gram = gram / (H * W * C)
+    return gram
+# === content_loss:wrong-detached
+def content_loss(content_weight, content_current, content_original):
+    return content_weight * torch.sum((content_current.detach() - content_original) ** 2)
+# === tv_loss:wrong-data-detached
+def tv_loss(img, tv_weight):
+    x = img.data
+    return tv_weight * (((x[:, :, 1:, :] - x[:, :, :-1, :]) ** 2).sum() + ((x[:, :, :, 1:] - x[:, :, :, :-1]) ** 2).sum())
