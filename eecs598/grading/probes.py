@@ -345,7 +345,15 @@ def captioning(mod, cell_type, N, T, H, W, mode="loss", max_length=8, seed=0, ga
         captions[:, 0] = 1
         captions[0, -2:] = 0  # some <NULL> padding, which must be ignored
         loss = _need(model(images, captions), "CaptioningRNN.forward")
-        return {"loss": _plain(loss, "forward"), "num_params": sum(p.numel() for p in model.parameters())}
+        params = list(model.parameters())
+        if isinstance(loss, torch.Tensor) and loss.requires_grad:
+            grads = torch.autograd.grad(loss, params, allow_unused=True)
+        else:
+            grads = [None] * len(params)
+        # training needs a gradient on every parameter (.data / .item() / no_grad cut it off)
+        untrained = sum(p.numel() for p, g in zip(params, grads) if g is None or not bool(g.abs().sum() > 0))
+        return {"loss": _plain(loss, "forward"), "num_params": sum(p.numel() for p in params),
+                "params_without_gradient": untrained}
     # sampling: three differently filled models, so that a sampler that drops its hidden or cell
     # state between steps changes some caption (one model alone can hide it in a repeated word)
     captions, weights = [], []

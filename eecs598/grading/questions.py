@@ -58,9 +58,24 @@ class Test:
     tol: dict = field(default_factory=dict)  # per-output-key (rtol, atol) overrides
     twin_of: str = None  # hidden tests: the name of the public test whose behaviour they check
 
+    def __post_init__(self):
+        if self.probe == "call" and self.args.get("fn") in DIFFERENTIABLE and not self.args.get("grads"):
+            self.args = dict(self.args, grads=DIFFERENTIABLE[self.args["fn"]])
+
     @property
     def part(self):
         return PART_OF[self.question]
+
+
+# Functions whose output autograd must carry back to these inputs (True: all floating inputs;
+# a list: those positions), because the assignment trains through them: a version built on
+# ``.data``, ``.detach()``, ``.item()`` or ``torch.no_grad()`` gives the right numbers but cannot
+# learn. Their call tests also compare the gradients.
+DIFFERENTIABLE = {
+    "three_layer_convnet": [1], "rnn_step_forward": True, "rnn_forward": True,
+    "temporal_softmax_loss": [0], "lstm_step_forward": True, "lstm_forward": True,
+    "dot_product_attention": True, "attention_forward": True,
+}
 
 
 def lin(lo, hi, *shape, dtype="float64"):

@@ -580,3 +580,11 @@ class PlainBlock(nn.Module):
 
     def forward(self, x):
         return self.net(x)
+# === three_layer_convnet:wrong-no-grad-forward
+def three_layer_convnet(x, params):
+    conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b = params
+    with torch.no_grad():
+        x = F.relu(F.conv2d(x, conv_w1, conv_b1, padding=2))
+        x = F.relu(F.conv2d(x, conv_w2, conv_b2, padding=1))
+        scores = F.linear(x.flatten(1), fc_w, fc_b)
+    return scores

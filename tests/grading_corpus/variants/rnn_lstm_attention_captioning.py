@@ -657,3 +657,12 @@ def sample(self, images, max_length=15):
     if self.cell_type == 'attention':
         return captions, torch.stack(weights, dim=1).cpu()
     return captions
+# === temporal_softmax_loss:wrong-item
+def temporal_softmax_loss(x, y, ignore_index=None):
+    loss = F.cross_entropy(x.reshape(-1, x.shape[-1]), y.reshape(-1), ignore_index=ignore_index, reduction='sum').item() / x.shape[0]
+    return loss
+# === rnn_step_forward:wrong-data-weights
+def rnn_step_forward(x, prev_h, Wx, Wh, b):
+    next_h = torch.tanh(x.mm(Wx.data) + prev_h.mm(Wh.data) + b.data)
+    cache = (x, prev_h, Wx, Wh, next_h)
+    return next_h, cache
