@@ -461,9 +461,9 @@ def test_replaying_the_released_outputs_earns_at_most_a_fifth(tmp_path, sandbox,
         got = res["extra_data"]["per_question"][q]
         assert got["score"] <= 0.2 * QUESTIONS[q][2] + 1e-6, (q, got)
         assert got["public_max"] <= 0.2 * QUESTIONS[q][2] + 1e-6
-    # the replay itself works: public points earned (not on Q4, whose public tests all compare the
-    # gradient too, which a replayed constant does not have)
-    for q in {"Q2", "GAN"} & set(present):
+    # the replay itself works: public points earned (not on Q2 and Q4, whose public "call" tests
+    # all compare the gradient too, which a replayed constant does not have)
+    for q in {"GAN"} & set(present):
         assert res["extra_data"]["per_question"][q]["score"] > 0, q
     assert all(t["score"] == 0 for t in res["tests"] if "hidden" in t.get("tags", []))
 
