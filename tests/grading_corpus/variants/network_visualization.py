@@ -263,19 +263,6 @@ def make_adversarial_attack(X, target_y, model, max_iter=100, verbose=True):
         X_adv.data += learning_rate * g / torch.norm(g, p=2)
         X_adv.grad = None
     return X_adv
-# === make_adversarial_attack:wrong-grad-never-zeroed
-def make_adversarial_attack(X, target_y, model, max_iter=100, verbose=True):
-    X_adv = X.clone()
-    X_adv = X_adv.requires_grad_()
-    learning_rate = 1
-    for i in range(max_iter):
-        scores = model(X_adv)
-        if scores.max(1)[1].item() == target_y:
-            break
-        scores[0, target_y].backward()
-        g = X_adv.grad
-        X_adv.data += learning_rate * g / g.norm()
-    return X_adv
 # === class_visualization_step:no-grad-inplace-grad-none
 def class_visualization_step(img, target_y, model, **kwargs):
     l2_reg = kwargs.pop('l2_reg', 1e-3)
