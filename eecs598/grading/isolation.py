@@ -15,9 +15,11 @@ Two levels (``detect`` picks one; ``--isolation strong|weak|auto`` chooses):
   rlimits; leftovers are found by uid and killed, their files in ``/tmp`` and ``/dev/shm`` removed.
   The filesystem is the host's: only what the uid cannot read stays secret.
 
-In both, limits cover all processes of a question: ``RLIMIT_NPROC`` counts per uid (each
-sandbox has its own), ``RLIMIT_AS`` per process, and the grader sums the private memory of the
-uid's processes (:func:`private_memory`) and kills the question when it goes over.
+In both, a seccomp filter (:func:`deny_namespaces`) keeps the question from making namespaces or
+mounts of its own (a user namespace would let it mount an uncapped tmpfs). Limits cover all
+processes of a question: ``RLIMIT_NPROC`` counts per uid (each sandbox has its own), ``RLIMIT_AS``
+per process, and the grader sums the private memory of the uid's processes (:func:`private_memory`)
+and kills the question when it goes over.
 
 Only the standard library is used; this file runs in the zygote (root) before student code.
 """
@@ -278,6 +280,9 @@ def enter_weak(spec, keep_fds):
         libc = ctypes.CDLL(None, use_errno=True)
         report["network"] = libc.unshare(_CLONE_NEWNET) == 0
         _drop_to(spec["uid"])
+    else:  # not root (a student running the public tests): the filter still applies
+        ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0)
+        deny_namespaces()
     _close_fds(keep_fds)
     os.chdir(spec["workdir"])
     return report
