@@ -150,7 +150,7 @@ ATTACKS = {  # student -> (attack file, points it may lose at most / exactly)
     "exiter": "exits",                  # sys.exit / os._exit / SIGKILL itself in functions
     "writer": "write_everywhere",       # writes over the repository, support package, results
     "userns": "userns_tmpfs",           # own user namespace + uncapped tmpfs: memory no process maps
-    "snoop": "proc_snoop",              # /proc/1/*, /dev/mem, ptrace, kills its parent, raises rlimits
+    "snoop": "proc_snoop",              # /proc/1/*, /dev/mem, ptrace, kills its parent, rlimits, setsid
     "flood": "flood",                   # 6 MB of unicode / invalid UTF-8 on stdout, a 50 MB exception
 }
 

@@ -139,6 +139,7 @@ def bwrap_command(binds, files, info_fd, tmpfs_mb=TMPFS_MB):
 
 # ------------------------------------------------------------------------ entering a sandbox
 def _drop_to(uid):
+    os.setsid()  # the question's own session, the last one it gets (the filter denies setsid)
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
@@ -154,13 +155,15 @@ def _drop_to(uid):
 # and no size cap bounds. A seccomp filter closes that door: no unshare / setns / namespace flags
 # on clone, no mounts, no clone3 (its flags sit in memory a filter cannot read; glibc falls back to
 # clone on ENOSYS), and no io_uring / bpf / perf_event_open (kernel surface no student code needs).
+# No setsid either: the kernel shares the CPU fairly between sessions (autogroups), so 40 processes
+# each in its own session took 40/41 of the CPU from a student graded at the same time.
 _SYSCALLS = {  # machine: (audit arch, {name: number})
-    "x86_64": (0xC000003E, dict(clone=56, clone3=435, unshare=272, setns=308, mount=165, umount2=166,
-                                pivot_root=155, open_tree=428, move_mount=429, fsopen=430, fsconfig=431,
+    "x86_64": (0xC000003E, dict(clone=56, clone3=435, setsid=112, unshare=272, setns=308, mount=165,
+                                umount2=166, pivot_root=155, open_tree=428, move_mount=429, fsopen=430, fsconfig=431,
                                 fsmount=432, fspick=433, mount_setattr=442, io_uring_setup=425, bpf=321,
                                 perf_event_open=298)),
-    "aarch64": (0xC00000B7, dict(clone=220, clone3=435, unshare=97, setns=268, mount=40, umount2=39,
-                                 pivot_root=41, open_tree=428, move_mount=429, fsopen=430, fsconfig=431,
+    "aarch64": (0xC00000B7, dict(clone=220, clone3=435, setsid=157, unshare=97, setns=268, mount=40,
+                                 umount2=39, pivot_root=41, open_tree=428, move_mount=429, fsopen=430, fsconfig=431,
                                  fsmount=432, fspick=433, mount_setattr=442, io_uring_setup=425, bpf=280,
                                  perf_event_open=241)),
 }
@@ -281,6 +284,7 @@ def enter_weak(spec, keep_fds):
         report["network"] = libc.unshare(_CLONE_NEWNET) == 0
         _drop_to(spec["uid"])
     else:  # not root (a student running the public tests): the filter still applies
+        os.setsid()
         ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0)
         deny_namespaces()
     _close_fds(keep_fds)

@@ -1,5 +1,6 @@
 # Look at the grader and the host through /proc and /dev, ptrace pid 1, signal the parent, raise own
-# limits; a correct answer only when nothing worked.
+# limits, give a child its own session (the kernel shares CPU per session: 40 spinners in 40 sessions
+# took 40/41 of the CPU from a student graded at the same time); a correct answer only when nothing worked.
 import ctypes as _ctypes
 import resource as _resource
 
@@ -30,6 +31,15 @@ def _snoop():
             found.append("killed parent")
     except OSError:
         pass
+    pid = _os.fork()
+    if pid == 0:
+        try:
+            _os.setsid()
+            _os._exit(0)
+        except OSError:
+            _os._exit(1)
+    if _os.waitpid(pid, 0)[1] == 0:
+        found.append("setsid")
     return found
 
 
