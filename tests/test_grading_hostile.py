@@ -149,6 +149,9 @@ ATTACKS = {  # student -> (attack file, points it may lose at most / exactly)
     "patcher": "patch_torch",           # monkeypatches torch and numpy comparisons
     "exiter": "exits",                  # sys.exit / os._exit / SIGKILL itself in functions
     "writer": "write_everywhere",       # writes over the repository, support package, results
+    "userns": "userns_tmpfs",           # own user namespace + uncapped tmpfs: memory no process maps
+    "snoop": "proc_snoop",              # /proc/1/*, /dev/mem, ptrace, kills its parent, rlimits, setsid
+    "flood": "flood",                   # 6 MB of unicode / invalid UTF-8 on stdout, a 50 MB exception
 }
 
 
@@ -175,6 +178,11 @@ def strong_batch(tmp_path_factory):
     with zipfile.ZipFile(batch / "zipper.zip", "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("../../../evil.py", "print('zip slip')")
         zf.writestr(f"deep/inside/{GAN}.py", (REPO_ROOT / f"{GAN}.py").read_text() + "\n#" + " " * (21 << 20))
+    # the module as a symlink entry (to the grader's copy of the solutions), deep and odd folder names
+    with zipfile.ZipFile(batch / "linker.zip", "w") as zf:
+        link = zipfile.ZipInfo("a/" * 60 + "new\nline/" + f"{GAN}.py")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, str(REPO_ROOT / f"{GAN}.py"))
     # planted links in the (grader-owned) output folder: must be replaced, never followed
     out = base / "graded"
     out.mkdir(mode=0o755)
@@ -208,7 +216,7 @@ def outputs(batch, student):
 def test_batch_completes_with_valid_outputs(strong_batch):
     b = strong_batch
     assert b["rc"] == 0
-    assert set(b["scores"]) == set(HONEST) | set(ATTACKS) | {"zipper"}
+    assert set(b["scores"]) == set(HONEST) | set(ATTACKS) | {"zipper", "linker"}
     for name, res in b["results"].items():
         results_mod.validate(res)
         assert res["extra_data"]["isolation"]["level"] == "strong"
@@ -235,7 +243,7 @@ def test_nothing_of_any_sandbox_is_left(strong_batch):
 
 @strong_only
 @pytest.mark.parametrize("student", ["daemon", "tmpfiler", "unixsock", "tcp", "reader", "patcher",
-                                     "writer"])
+                                     "writer", "snoop"])
 def test_contained_attacks_cost_nothing(strong_batch, student):
     """These attacks fail inside the sandbox; the correct functions of the attacker still score."""
     assert strong_batch["scores"][student] == 15, outputs(strong_batch, student)
@@ -294,6 +302,24 @@ def test_objects_that_lie_or_run_code(strong_batch, student, function):
 
 
 @strong_only
+def test_no_user_namespace_no_uncounted_memory(strong_batch):
+    """Before the seccomp filter, an own user namespace mounted a tmpfs and kept 700 MB in it past a
+    600 MB limit, with full marks; now unshare is refused (or the memory limit kills)."""
+    b = strong_batch
+    assert b["scores"]["userns"] == 15 - points_of("sample_noise")
+    lost = [o for n, o in outputs(b, "userns").items() if n.startswith("GAN sample_noise")]
+    assert lost and all("unshare refused" in o or "memory limit" in o for o in lost), lost
+
+
+@strong_only
+def test_output_flood_and_huge_messages_stay_small(strong_batch):
+    b = strong_batch
+    assert b["scores"]["flood"] == 15 - points_of("generator_loss")
+    assert (b["out"] / "flood.results.json").stat().st_size < 200_000
+    assert all(len(o) < 5000 for o in outputs(b, "flood").values())
+
+
+@strong_only
 def test_exits_and_self_kill(strong_batch):
     lost = points_of("discriminator_loss") + points_of("generator_loss") + points_of("ls_generator_loss")
     assert strong_batch["scores"]["exiter"] == 15 - lost
@@ -304,6 +330,8 @@ def test_zip_tricks(strong_batch):
     assert strong_batch["scores"]["zipper"] == 0
     assert all(o.startswith("MISSING FILE") for o in outputs(strong_batch, "zipper").values())
     assert not (strong_batch["base"].parent / "evil.py").exists()
+    linked = outputs(strong_batch, "linker")  # the link's text is the module: it cannot import
+    assert strong_batch["scores"]["linker"] == 0 and all(o.startswith("CANNOT IMPORT") for o in linked.values())
 
 
 # ----------------------------------------------------------------- the grader and its outputs
@@ -428,7 +456,9 @@ def weak_batch(tmp_path_factory):
                 "daemon": make(base / "daemon", "daemon", **subs),
                 "tmpfiler": make(base / "tmpfiler", "weak_tmp_files", **subs),
                 "reader": make(base / "reader", "read_secrets", **subs),
-                "tcp": make(base / "tcp", "tcp_out", **subs)}
+                "tcp": make(base / "tcp", "tcp_out", **subs),
+                "userns": make(base / "userns", "userns_tmpfs", **subs),
+                "snoop": make(base / "snoop", "proc_snoop", **subs)}
     reference, block = Reference(), isolation.uid_block()
     scores, res_all = {}, {}
     try:
@@ -448,7 +478,8 @@ def weak_batch(tmp_path_factory):
 def test_weak_mode_keeps_students_apart(weak_batch):
     s = weak_batch["scores"]
     assert s["alice"] == s["bob"] == 15
-    assert s["daemon"] == s["tmpfiler"] == 15 and 0 <= s["killer"] <= 15
+    assert s["daemon"] == s["tmpfiler"] == s["snoop"] == 15 and 0 <= s["killer"] <= 15
+    assert s["userns"] == 15 - points_of("sample_noise")  # the seccomp filter holds in weak mode too
     info = weak_batch["results"]["alice"]["extra_data"]["isolation"]
     assert info["level"] == "weak" and info["distinct_uid_per_question"] and not info["namespaces"]
 

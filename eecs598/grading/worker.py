@@ -87,7 +87,6 @@ def _question_main(msg, sock_fd, out_fd):
     else:
         isolation.enter_weak(msg, keep)
         workdir = msg["workdir"]
-    os.setsid()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(out_fd, 1)
