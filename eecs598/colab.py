@@ -18,18 +18,14 @@ import subprocess
 import sys
 import tempfile
 
+from .assignment import packages
+
 REQUIREMENTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                             'requirements.txt')
 
 # Distributions each notebook imports beyond the Colab image's standard stack (torch,
 # torchvision, numpy, scipy, matplotlib, pillow, h5py, tqdm are always there).
-NOTEBOOK_PACKAGES = {
-    'pytorch_autograd_and_nn': [],
-    'rnn_lstm_attention_captioning': ['nltk'],
-    'network_visualization': ['captum', 'torchattacks'],
-    'style_transfer': [],
-    'generative_adversarial_networks': [],
-}
+NOTEBOOK_PACKAGES = packages()
 # Distribution name -> the module it installs, where they differ.
 IMPORT_NAMES = {'pillow': 'PIL'}
 NEVER_INSTALL = ('torch', 'torchvision')

@@ -9,15 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+from .assignment import notebook_names
 from .resources import REPO_ROOT
 
-NOTEBOOKS = (
-    "pytorch_autograd_and_nn",
-    "rnn_lstm_attention_captioning",
-    "network_visualization",
-    "style_transfer",
-    "generative_adversarial_networks",
-)
+NOTEBOOKS = notebook_names()
 
 
 def available_notebooks(root=REPO_ROOT):

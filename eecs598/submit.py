@@ -20,33 +20,13 @@ import re
 import warnings
 import zipfile
 
-# The original A4 file list, in its order [spec A.1].
-_A4_FILES = [
-    "network_visualization.py",
-    "network_visualization.ipynb",
-    "style_transfer.py",
-    "style_transfer.ipynb",
-    "pytorch_autograd_and_nn.py",
-    "pytorch_autograd_and_nn.ipynb",
-    "rnn_lstm_attention_captioning.py",
-    "rnn_lstm_attention_captioning.ipynb",
-    "pytorch_autograd_and_nn.pkl",
-    "rnn_lstm_attention_submission.pkl",
-    "saliency_maps_results.jpg",
-    "adversarial_attacks_results.jpg",
-    "class_viz_result.jpg",
-    "style_transfer_result.jpg",
-    "feature_inversion_result.jpg",
-]
+from .assignment import submission_files
+
+# The original A4 file list, in its order [spec A.1]: the required notebooks of the registry.
+_A4_FILES = submission_files(required=True)
 
 # Added by this repository: the GAN notebook (CS231n A3's GAN part) and its sample images.
-_GAN_FILES = [
-    "generative_adversarial_networks.py",
-    "generative_adversarial_networks.ipynb",
-    "gan_vanilla.jpg",
-    "gan_lsgan.jpg",
-    "gan_dcgan.jpg",
-]
+_GAN_FILES = submission_files(required=False)
 
 SUBMISSION_FILES = _A4_FILES + _GAN_FILES
 

@@ -15,25 +15,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field, replace
 
-QUESTIONS = {  # key -> (title, module, points)
-    "Q1": ("PyTorch Autograd and NN", "pytorch_autograd_and_nn", 30),
-    "Q2": ("Image Captioning with RNNs", "rnn_lstm_attention_captioning", 40),
-    "Q3": ("Network Visualization", "network_visualization", 15),
-    "Q4": ("Style Transfer", "style_transfer", 15),
-    "GAN": ("Generative Adversarial Networks", "generative_adversarial_networks", 15),
-    "Q3X": ("Ext.: PGD, SmoothGrad, Grad-CAM", "network_visualization", 5),
-    "Q4X": ("Ext.: guided style transfer", "style_transfer", 5),
-}
+from ..assignment import parts, questions
 
-# The parts of the grade, listed separately in results.json: the original questions keep the
-# original points (EECS 498-007 FA2020 A4: 30/40/15/15) and are earned from the original
-# functions only; the GAN question (CS231n) and this project's extensions are parts of their own,
-# so a submission written for the original course loses nothing for lacking them.
-PARTS = {  # key -> (title, questions)
-    "A4": ("EECS 498-007 FA2020 Assignment 4 (original questions)", ("Q1", "Q2", "Q3", "Q4")),
-    "GAN": ("Generative Adversarial Networks (CS231n)", ("GAN",)),
-    "EXT": ("Extensions of this project (not in the original assignments)", ("Q3X", "Q4X")),
-}
+QUESTIONS = questions()  # key -> (title, module, points), from the assignment registry
+PARTS = parts()  # key -> (title, questions); see eecs598.assignment.PARTS
 PART_OF = {q: part for part, (_, qs) in PARTS.items() for q in qs}
 
 # Public tests carry this share of each tested behaviour's points, their hidden twins the rest:
