@@ -6,8 +6,6 @@ parallel (``--jobs``), one results file each under ``--out-dir`` and one CSV of 
 """
 import os
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .questions import QUESTIONS
@@ -85,18 +83,8 @@ def run(args):
         raise
 
 
-def _failed_results(name, err):
-    """A valid 0-point result for a submission whose grading itself failed (recorded, batch goes on)."""
-    return {"score": 0, "max_score": 0, "execution_time": 0, "visibility": "visible",
-            "output": f"The autograder could not grade {name}; tell the instructors.",
-            "extra_data": {"per_question": {}, "error": f"{type(err).__name__}: {err}"},
-            "tests": [{"name": "Autograder error", "score": 0, "max_score": 0,
-                       "output": f"{type(err).__name__}: {str(err)[:2000]}", "visibility": "visible"}]}
-
-
 def _run(args, sub, batch):
     from .grade import SUBMISSION_BUDGET_S, Reference, grade
-    from .output import write_csv
     from .results import summary, write_results
     from .isolation import detect
     from .sandbox import DEFAULT_MEM_MB, Sandbox
@@ -124,33 +112,8 @@ def _run(args, sub, batch):
                 write_results(results, args.out)
                 print(f"results written to {args.out}")
             return 0
-        out_dir = Path(args.out_dir)
-        start = time.time()
-
-        def one(item):
-            t0 = time.time()
-            name = item.stem if item.is_file() else item.name
-            try:
-                results = grade(item, sandbox, reference, args.questions, include_hidden=not args.public_only,
-                                budget=budget, timeout=args.test_timeout)
-            except Exception as err:  # recorded; the batch goes on
-                results = _failed_results(name, err)
-            try:
-                write_results(results, out_dir / f"{name}.results.json")
-            except Exception as err:
-                print(f"error: results of {name} not written: {err}", file=sys.stderr)
-            return name, results, time.time() - t0
-
-        rows = []
-        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            for name, results, secs in pool.map(one, items):
-                per_q = results["extra_data"].get("per_question", {})
-                rows.append([name, results["score"]] + [per_q.get(q, {}).get("score", "") for q in QUESTIONS]
-                            + [round(secs, 1)])
-                print(f"{name:<40} {results['score']:>6g} / {results['max_score']:g}   ({secs:.1f} s)", flush=True)
-        csv_path = Path(args.csv) if args.csv else out_dir / "scores.csv"
-        write_csv(csv_path, ["submission", "total"] + list(QUESTIONS) + ["seconds"], rows)
-        elapsed = time.time() - start
-        print(f"graded {len(rows)} submissions in {elapsed:.1f} s ({len(rows) / elapsed * 60:.1f} per minute, "
-              f"{args.jobs} at once); scores in {csv_path}; {sandbox.describe()}")
-    return 0
+        from .batch import grade_batch
+        return grade_batch(items, lambda item: grade(item, sandbox, reference, args.questions,
+                                                      include_hidden=not args.public_only, budget=budget,
+                                                      timeout=args.test_timeout),
+                           args.out_dir, args.csv, args.jobs, sandbox.describe())
