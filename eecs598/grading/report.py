@@ -289,7 +289,7 @@ def _isolation_section(subs):
         parts.append(_tag("p", "Student code could read the solutions and hidden tests in this run.", cls="warning"))
     for level, iso in details.items():
         if iso:
-            parts.append(_table([f"{level}: setting", "value"], [[k, json.dumps(v)] for k, v in iso.items()],
+            parts.append(_table([f"{level}: setting", "value"], [[k, v if isinstance(v, str) else json.dumps(v)] for k, v in iso.items()],
                                 cls="isolation-detail"))
     parts += [_tag("p", f"{note} ({c} submission{'s' if c != 1 else ''})", cls="note") for note, c in notes.items()]
     return _section("isolation", "Isolation of this run", *parts)
