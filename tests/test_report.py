@@ -260,7 +260,7 @@ def test_student_markup_is_shown_as_text_never_run(dom, batch, tmp_path):
 
 
 # ------------------------------------------------------------------- the parsing, without a grader
-def test_outcomes_and_mistakes_come_from_the_graders_words_only():
+def test_outcomes_and_mistakes_come_from_the_graders_words_only(tmp_path):
     def entry(output, score=0.0):
         return {"name": "Q4 gram_matrix", "score": score, "max_score": 1.0, "output": output, "tags": ["Q4"]}
     failed = entry("FAILED: values differ\n  Likely mistake: the L2 regulariser is not squared.")
@@ -278,3 +278,10 @@ def test_outcomes_and_mistakes_come_from_the_graders_words_only():
                                          "extra_data": {"per_question": {"Q4": {"score": 0, "max_score": 1}}}})])
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
     assert [f.attrs.get("data-question") for f in parse(page).all("figure")] == ["Q4", "total"]
+    # a results file that cannot be read is listed with the crashed ones, not silently dropped
+    (tmp_path / "eve.results.json").write_text("{not json")
+    (tmp_path / "x.results.json").write_text(json.dumps({"score": 0, "tests": [failed]}))
+    subs, unreadable = report.load(report.result_files(tmp_path))
+    assert [n for n, _ in subs] == ["x"] and [n for n, _ in unreadable] == ["eve"]
+    crashed = parse(report.render(subs, unreadable)).one("table", "crashed").rows()
+    assert [r[:3] for r in crashed] == [["eve", "\u2014", "UNREADABLE RESULTS"]]

@@ -70,7 +70,8 @@ def grade_batch(items, grade_one, out_dir, csv_path=None, jobs=1, note=""):
             else:
                 paths.append(path)
             failures += bool(report.crashes(results))
-            tqdm.write(f"{name:<40} {results['score']:>6g} / {results['max_score']:g}   ({secs:.1f} s)", file=sys.stdout)
+            tqdm.write(f"{name:<40} {results['score']:>6g} / {results['max_score']:g}   ({secs:.1f} s)",
+                       file=sys.stdout)
             bar.set_postfix(failures=failures)
             bar.update()
 
@@ -78,7 +79,8 @@ def grade_batch(items, grade_one, out_dir, csv_path=None, jobs=1, note=""):
     for name in sorted(done):
         results, secs = done[name]
         per_q = results["extra_data"].get("per_question", {})
-        rows.append([name, results["score"]] + [per_q.get(q, {}).get("score", "") for q in QUESTIONS] + [round(secs, 1)])
+        rows.append([name, results["score"]] + [per_q.get(q, {}).get("score", "") for q in QUESTIONS]
+                    + [round(secs, 1)])
     write_csv(csv_path, ["submission", "total"] + list(QUESTIONS) + ["seconds"], rows)
     html_path = csv_path.parent / "report.html"
     try:

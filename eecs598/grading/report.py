@@ -113,7 +113,8 @@ def _esc(value):
 
 def _tag(name, *children, cls=None, **attrs):
     attrs = dict(attrs, **({"class": cls} if cls else {}))
-    opening = name + "".join(f' {k.replace("_", "-")}="{_esc(v)}"' for k, v in attrs.items())
+    opening = name + "".join(f' {k.replace("_", "-")}="{html.escape(str(v), quote=True)}"'
+                             for k, v in attrs.items())
     return Html(f"<{opening}>" + "".join(_esc(c) for c in children) + f"</{name}>")
 
 
@@ -127,6 +128,15 @@ def _table(header, rows, cls=None, empty="none"):
 
 def _num(x):
     return f"{x:.3g}" if isinstance(x, float) and x != int(x) else f"{x:g}"
+
+
+def _counts(counter):
+    """``Counter({'FAILED': 2})`` -> ``'FAILED ×2'``, most common first."""
+    return ", ".join(f"{k} \u00d7{c}" for k, c in counter.most_common())
+
+
+def _order(question):
+    return list(QUESTIONS).index(question) if question in QUESTIONS else len(QUESTIONS)
 
 
 def _clip(text, n=400):
@@ -208,13 +218,12 @@ def _tests_section(subs):
             if kind != "PASSED":
                 s["failed"] += 1
                 s["kinds"][kind] += 1
-    order = {q: i for i, q in enumerate(QUESTIONS)}
-    ranked = sorted(stats.items(), key=lambda kv: (-kv[1]["failed"] / kv[1]["n"], order.get(kv[1]["q"], 99), kv[0]))
+    ranked = sorted(stats.items(), key=lambda kv: (-kv[1]["failed"] / kv[1]["n"], _order(kv[1]["q"]), kv[0]))
     rows = []
     for name, s in ranked:
         rate = s["failed"] / s["n"]
         bar = _tag("span", _tag("span", "", cls="fill", style=f"width:{100 * rate:.0f}%"), cls="bar")
-        kinds = ", ".join(f"{k} \u00d7{c}" for k, c in s["kinds"].most_common())
+        kinds = _counts(s["kinds"])
         rows.append([name, s["q"], "hidden" if s["hidden"] else "public", _num(s["points"]),
                      f"{s['failed']} / {s['n']}", Html(f"{bar} {100 * rate:.0f}%"), kinds or "\u2014"])
     return _section("tests", "Failure rate of each test",
@@ -243,9 +252,9 @@ def _mistakes_section(subs):
 
 def _slowest_section(subs):
     ranked = sorted(subs, key=lambda s: -float(s[1].get("execution_time", 0) or 0))[:SLOWEST]
-    rows = [[name, f"{float(r.get('execution_time', 0) or 0):.1f}", f"{_num(r.get('score', 0))} / {_num(r.get('max_score', 0))}",
-             ", ".join(f"{k} \u00d7{c}" for k, c in Counter(outcome(t) for t in graded_tests(r)
-                                                          if outcome(t) != "PASSED").most_common()) or "all passed"]
+    rows = [[name, f"{float(r.get('execution_time', 0) or 0):.1f}",
+             f"{_num(r.get('score', 0))} / {_num(r.get('max_score', 0))}",
+             _counts(Counter(outcome(t) for t in graded_tests(r) if outcome(t) != "PASSED")) or "all passed"]
             for name, r in ranked]
     return _section("slowest", f"Slowest submissions (top {SLOWEST})",
                     _table(["Submission", "Seconds", "Score", "Tests not passed"], rows, cls="slowest"))
@@ -257,9 +266,8 @@ def _crashed_section(subs, unreadable):
         found = crashes(r)
         if not found:
             continue
-        kinds = Counter(k for _, k, _ in found)
-        questions = sorted({q for q, _, _ in found if q}, key=lambda q: list(QUESTIONS).index(q) if q in QUESTIONS else 99)
-        rows.append([name, ", ".join(questions) or "\u2014", ", ".join(f"{k} \u00d7{c}" for k, c in kinds.most_common()),
+        questions = sorted({q for q, _, _ in found if q}, key=_order)
+        rows.append([name, ", ".join(questions) or "\u2014", _counts(Counter(k for _, k, _ in found)),
                      _tag("pre", _clip(found[0][2]))])
     rows += [[name, "\u2014", "UNREADABLE RESULTS", _tag("pre", _clip(why))] for name, why in unreadable]
     return _section("crashed", "Crashed submissions",
@@ -289,8 +297,8 @@ def _isolation_section(subs):
         parts.append(_tag("p", "Student code could read the solutions and hidden tests in this run.", cls="warning"))
     for level, iso in details.items():
         if iso:
-            parts.append(_table([f"{level}: setting", "value"], [[k, v if isinstance(v, str) else json.dumps(v)] for k, v in iso.items()],
-                                cls="isolation-detail"))
+            rows = [[k, v if isinstance(v, str) else json.dumps(v)] for k, v in iso.items()]
+            parts.append(_table([f"{level}: setting", "value"], rows, cls="isolation-detail"))
     parts += [_tag("p", f"{note} ({c} submission{'s' if c != 1 else ''})", cls="note") for note, c in notes.items()]
     return _section("isolation", "Isolation of this run", *parts)
 
