@@ -20,8 +20,10 @@ What the zip holds (Gradescope unpacks it into ``/autograder/source``)::
 
 Settings (environment; the command-line flags of ``setup``/``run`` win):
 ``EECS598_AUTOGRADER_ROOT`` the ``/autograder`` folder; ``EECS598_ISOLATION`` auto|strong|weak;
-``EECS598_QUESTIONS`` grade only these questions (space-separated); ``EECS598_SANDBOX_USER``
-the unprivileged user setup creates (empty: none, the check uses a bare sandbox uid).
+``EECS598_QUESTIONS`` grade only these questions (space-separated); ``EECS598_MEM_MB`` the memory
+all processes of a question may add (default 1536; ``--mem-mb`` of the build sets it in
+``run_autograder``); ``EECS598_SANDBOX_USER`` the unprivileged user setup creates (empty: none,
+the check then uses a bare sandbox uid).
 ``EECS598_INSTALL`` and ``EECS598_TORCH_INDEX`` are read by ``setup.sh`` (see there).
 """
 import argparse
@@ -119,11 +121,13 @@ def expected_values(secret, repo_root=REPO_ROOT):
             "tests": [dataclasses.asdict(t) for t in tests], "expected": expected}
 
 
-def build(out_zip, repo_root=REPO_ROOT, secret=None, verbose=True):
+def build(out_zip, repo_root=REPO_ROOT, secret=None, mem_mb=None, verbose=True):
     """Write the Gradescope autograder zip to ``out_zip``; returns a summary dict.
 
     ``secret``: the seed of the hidden inputs (default: a fresh random one; only tests pass one).
+    ``mem_mb``: the memory limit per question that ``run_autograder`` uses (default: the grader's).
     """
+    from .sandbox import DEFAULT_MEM_MB
     out_zip = Path(out_zip).absolute()
     if out_zip.suffix != ".zip":
         raise AutograderError(f"{out_zip}: the autograder must be a .zip file")
@@ -133,6 +137,7 @@ def build(out_zip, repo_root=REPO_ROOT, secret=None, verbose=True):
     files["requirements.txt"] = "\n".join(grading_requirements(repo_root)) + "\n"
     files[EXPECTED] = json.dumps(stored, separators=(",", ":"), allow_nan=False)
     scripts = {name: (TEMPLATES / name).read_text() for name in ("setup.sh", "run_autograder")}
+    scripts["run_autograder"] = scripts["run_autograder"].replace("@MEM_MB@", str(int(mem_mb or DEFAULT_MEM_MB)))
     out_zip.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out_zip.parent, prefix=".autograder-", suffix=".zip")
     os.close(fd)
@@ -329,7 +334,7 @@ def run(root=None, isolation=None, questions=None, verbose=True):
     from .isolation import detect
     from .output import safe_folder
     from .results import summary, write_results
-    from .sandbox import Sandbox, _others_can_reach
+    from .sandbox import DEFAULT_MEM_MB, Sandbox, _others_can_reach
     started = time.time()
     root = autograder_root(root)
     source, out = root / "source", root / "results" / "results.json"
@@ -341,7 +346,8 @@ def run(root=None, isolation=None, questions=None, verbose=True):
         torch.set_num_threads(1)
         reference = Reference(source / REPO, stored=source / EXPECTED)
         submission = locate_submission(root / "submission")
-        with Sandbox(repo_root=source / REPO, hide=[root / "submission", source],
+        mem_mb = int(os.environ.get("EECS598_MEM_MB") or DEFAULT_MEM_MB)
+        with Sandbox(repo_root=source / REPO, mem_mb=mem_mb, hide=[root / "submission", source],
                      isolation=detect(isolation)) as sandbox:
             raw = grade(submission, sandbox, reference, questions)
         report = raw.get("extra_data", {}).get("isolation", {})
@@ -364,6 +370,9 @@ def add_parser(commands):
                             description=build.__doc__)
     p.add_argument("out", metavar="OUT.zip", help="the zip to upload to Gradescope")
     p.add_argument("--force", action="store_true", help="replace an existing OUT.zip")
+    p.add_argument("--mem-mb", type=int, default=None,
+                   help="memory all processes of a question may add (MB; default 1536): keep it under the "
+                        "container's memory (Gradescope's Autograder Settings) minus about 1 GB for the grader")
     return p
 
 
@@ -373,7 +382,7 @@ def run_cli(args):
         print(f"error: {out} exists (use --force to replace it)", file=sys.stderr)
         return 1
     try:
-        build(out)
+        build(out, mem_mb=args.mem_mb)
     except AutograderError as err:
         print(f"autograder not written: {err}", file=sys.stderr)
         return 1
