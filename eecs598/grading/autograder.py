@@ -285,6 +285,22 @@ def locate_submission(folder):
     return folder
 
 
+class NoSandbox:
+    """Stands in for the sandbox when a submission holds no module: nothing runs, nothing starts."""
+
+    def __init__(self, mode):
+        self.mode = mode
+
+    def spawn(self, *args, **kwargs):
+        raise RuntimeError("no sandbox was started: the submission holds no module")
+
+    def describe(self):
+        return f"sandbox: not started (no module to run; isolation available: {self.mode})"
+
+    def isolation_report(self):
+        return {"level": self.mode, "started": False}
+
+
 def gradescope_results(results, isolation_note):
     """Gradescope's view of the grader's results: documented top-level keys only (the rest moves
     to ``extra_data``), students' stdout hidden, and the per-question summary -- which would tell
@@ -304,13 +320,20 @@ def gradescope_results(results, isolation_note):
 
 
 def isolation_note(report):
+    """One line for students: which isolation their code ran under."""
+    if report.get("started") is False:
+        return "None of your code was run: the submission holds none of the graded modules."
     if report.get("level") == "strong":
         return ("Isolation: strong (each question in its own bubblewrap sandbox: own namespaces, read-only "
                 "whitelisted filesystem, own unprivileged uid, no network).")
-    return ("Isolation: WEAK (bubblewrap cannot create namespaces in this container): each question still runs "
-            "as its own unprivileged uid with memory, process and time limits"
+    own_uid = report.get("distinct_uid_per_question")
+    private = own_uid and not report.get("expected_values_readable_by_others")
+    return ("Isolation: WEAK (bubblewrap cannot create namespaces in this container): each question runs "
+            + ("as its own unprivileged uid" if own_uid else "in its own process, as the grader's user")
+            + " with memory, process and time limits"
             + (", without network" if report.get("network_isolated") else "")
-            + "; the grader's files are unreadable to it.")
+            + ("; the grader's files are unreadable to it." if private else
+               "; WARNING: the grader's files are readable to it (not graded as root)."))
 
 
 def _failed(err, started):
@@ -330,7 +353,7 @@ def run(root=None, isolation=None, questions=None, verbose=True):
     """
     import torch
 
-    from .grade import Reference, grade
+    from .grade import Reference, grade, read_submission
     from .isolation import detect
     from .output import safe_folder
     from .results import summary, write_results
@@ -341,15 +364,28 @@ def run(root=None, isolation=None, questions=None, verbose=True):
     isolation = isolation or os.environ.get("EECS598_ISOLATION") or "auto"
     if questions is None and os.environ.get("EECS598_QUESTIONS"):
         questions = os.environ["EECS598_QUESTIONS"].split()
+    if os.geteuid() == 0:  # whatever the harness made: root's alone, before any student code runs
+        for folder in (root, out.parent):
+            if folder.is_dir() and not folder.is_symlink():
+                os.chown(folder, 0, 0)
+                os.chmod(folder, stat.S_IMODE(folder.stat().st_mode) & ~0o022)
     safe_folder(out.parent)  # made (or checked) before any student code runs
     try:
         torch.set_num_threads(1)
         reference = Reference(source / REPO, stored=source / EXPECTED)
         submission = locate_submission(root / "submission")
         mem_mb = int(os.environ.get("EECS598_MEM_MB") or DEFAULT_MEM_MB)
-        with Sandbox(repo_root=source / REPO, mem_mb=mem_mb, hide=[root / "submission", source],
-                     isolation=detect(isolation)) as sandbox:
-            raw = grade(submission, sandbox, reference, questions)
+        mode = detect(isolation)
+        try:
+            anything = bool(read_submission(submission)[0])
+        except Exception:  # noqa: BLE001 -- grade() reports an unreadable submission
+            anything = False
+        if not anything:  # no module to run: feedback at once, without starting a sandbox
+            raw = grade(submission, NoSandbox(mode), reference, questions)
+        else:
+            with Sandbox(repo_root=source / REPO, mem_mb=mem_mb, hide=[root / "submission", source],
+                         isolation=mode) as sandbox:
+                raw = grade(submission, sandbox, reference, questions)
         report = raw.get("extra_data", {}).get("isolation", {})
         report["expected_values_readable_by_others"] = _others_can_reach(source / EXPECTED)
         results = gradescope_results(raw, isolation_note(report))
