@@ -49,7 +49,6 @@ REPO = "repo"
 # requirements.txt (notebooks, tests, benchmarks) is not installed in Gradescope's image.
 GRADING_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "matplotlib", "pillow", "tqdm")
 DEFAULT_SANDBOX_USER = "eecs598-sandbox"
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 # Gradescope's documented top-level keys; anything else the grader adds goes to extra_data.
 TOP_LEVEL_KEYS = ("score", "execution_time", "output", "output_format", "test_output_format",
                   "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests")
@@ -115,8 +114,12 @@ def expected_values(secret, repo_root=REPO_ROOT):
     if absent:
         raise AutograderError(f"no solution module for {', '.join(absent)}: cannot compute the expected values")
     tests = all_tests(include_hidden=True, secret=secret)
-    torch.set_num_threads(1)  # the grader's numbers, bit for bit
-    expected = {test_key(t): codec.encode(reference.expected(t)) for t in tests}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the grader runs: the same numbers, bit for bit
+    try:
+        expected = {test_key(t): codec.encode(reference.expected(t)) for t in tests}
+    finally:
+        torch.set_num_threads(threads)
     return {"format": STORED_FORMAT, "secret": secret, "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "tests": [dataclasses.asdict(t) for t in tests], "expected": expected}
 
