@@ -405,8 +405,11 @@ def run(root=None, isolation=None, questions=None, verbose=True):
 
 # -------------------------------------------------------------------------------------- CLI
 def add_parser(commands):
-    p = commands.add_parser("autograder", help="write the Gradescope autograder zip (expected values included)",
-                            description=build.__doc__)
+    p = commands.add_parser(
+        "autograder", help="write the Gradescope autograder zip (expected values included)",
+        description="Write the zip to upload as a Gradescope autograder: setup.sh, run_autograder, the grader "
+                    "without solutions, and the expected outputs of every public and hidden test (hidden inputs "
+                    "from a new secret seed). Needs the solutions and hidden.py. See the README's Gradescope section.")
     p.add_argument("out", metavar="OUT.zip", help="the zip to upload to Gradescope")
     p.add_argument("--force", action="store_true", help="replace an existing OUT.zip")
     p.add_argument("--mem-mb", type=int, default=None,
