@@ -405,3 +405,35 @@ def test_hostile_submission_cannot_read_secrets_or_forge_its_score(gradescope):
     for out in snoops:
         assert out.count("DENIED") == 3 and "READ " not in out and "LISTED " not in out, out
     assert res["extra_data"]["isolation"]["expected_values_readable_by_others"] is False
+
+
+# ------------------------------------------------------------------------------ cheap unit checks
+def test_submission_is_found_where_students_put_it(tmp_path):
+    from eecs598.grading.autograder import locate_submission
+    flat, nested, zipped, none = (tmp_path / n for n in ("flat", "nested", "zipped", "none"))
+    (flat / "x").mkdir(parents=True)
+    (flat / "style_transfer.py").write_text("")
+    (nested / "a" / "my_a4").mkdir(parents=True)
+    (nested / "a" / "my_a4" / "style_transfer.py").write_text("")
+    zipped.mkdir()
+    with zipfile.ZipFile(zipped / "me_A4.zip", "w") as zf:
+        zf.writestr("style_transfer.py", "")
+    none.mkdir()
+    (none / "notes.txt").write_text("")
+    assert locate_submission(flat) == flat
+    assert locate_submission(nested) == nested / "a" / "my_a4"
+    assert locate_submission(zipped) == zipped / "me_A4.zip"
+    assert locate_submission(none) == none
+
+
+def test_a_broken_autograder_still_writes_a_valid_results_json(tmp_path):
+    from eecs598.grading.autograder import run
+    root = tmp_path / "autograder"
+    (root / "source" / "secret").mkdir(parents=True)
+    (root / "source" / EXPECTED).write_text("{not json")
+    (root / "submission").mkdir()
+    run(root, verbose=False)
+    text = (root / "results" / "results.json").read_text()
+    assert gradescope_problems(text) == []
+    doc = json.loads(text)
+    assert doc["score"] == 0 and "JSONDecodeError" in doc["tests"][0]["output"]
