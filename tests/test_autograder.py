@@ -4,7 +4,7 @@ correct, an empty, a partial and a hostile submission, each ``results.json`` che
 Gradescope's documented format (https://gradescope-autograders.readthedocs.io/en/latest/specs/,
 written out below, independently of ``eecs598.grading.results.validate``).
 
-One zip, one setup and four runs (about 1.5 min on 2 cores); the correct submission is graded in
+One zip, one setup and four runs (about 50 s of CPU in all); the correct submission is graded in
 full, the others only cost what they hold.
 """
 import hashlib
