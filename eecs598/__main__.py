@@ -1,5 +1,6 @@
 """Command line: ``python -m eecs598 run [NOTEBOOK ...] [--fast] [--out DIR]``,
-``python -m eecs598 grade SUBMISSION [--out results.json]`` and ``python -m eecs598 release OUT/``."""
+``python -m eecs598 grade SUBMISSION [--out results.json]``, ``python -m eecs598 release OUT/`` and
+``python -m eecs598 autograder OUT.zip`` (the Gradescope autograder)."""
 import argparse
 import sys
 
@@ -23,6 +24,9 @@ def main(argv=None):
     rel.add_argument("out", metavar="OUT", help="folder for the release (must be empty unless --force)")
     rel.add_argument("--force", action="store_true", help="replace a non-empty OUT")
 
+    from .grading import autograder
+    autograder.add_parser(commands)
+
     args = parser.parse_args(argv)
     if args.command == "run":
         return run_notebooks.run(args.notebooks, args.out, args.fast, args.timeout)
@@ -36,6 +40,8 @@ def main(argv=None):
             print(f"release failed: {err}", file=sys.stderr)
             return 1
         return 0
+    if args.command == "autograder":
+        return autograder.run_cli(args)
     return 2
 
 

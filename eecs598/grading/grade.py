@@ -2,8 +2,10 @@
 the expected outputs with the trusted reference, compare, and build the Gradescope results.
 
 The reference is the repository's own solution module, loaded here from the repository (never
-from the submission), or -- in the student release, where the solutions are gone -- the stored
-outputs of the public tests (``public_expected.json``).
+from the submission), or -- where the solutions are gone -- stored outputs: those of the public
+tests in the student release (``public_expected.json``), or, in the Gradescope autograder, a
+root-only file that also holds the hidden tests, drawn once from a secret seed when the
+autograder was built (:mod:`.autograder`).
 """
 import hashlib
 import importlib.util
@@ -68,16 +70,49 @@ def _is_solution(path):
         return False
 
 
-class Reference:
-    """Expected outputs: from the solution modules when present, else from stored public outputs."""
+STORED_FORMAT = "eecs598-expected/2"  # a stored file that also carries the hidden tests
 
-    def __init__(self, repo_root=REPO_ROOT):
+
+def load_stored(path):
+    """``(expected, tests)`` from a stored-outputs file: ``expected`` maps :func:`test_key` to
+    encoded outputs; ``tests`` is the list of tests to grade (public and hidden, with points, the
+    hidden ones already drawn from the build's secret), or None for a public-only file (the
+    release's ``public_expected.json``: a bare ``{key: outputs}`` mapping)."""
+    from .questions import Test
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not (isinstance(data, dict) and data.get("format") == STORED_FORMAT):
+        return data, None
+    tests = [Test(**t) for t in data["tests"]]
+    unknown = sorted({t.question for t in tests} - set(QUESTIONS))
+    missing = [t.name for t in tests if test_key(t) not in data["expected"]]
+    if unknown or missing:
+        raise ValueError(f"{path}: tests of unknown questions {unknown} or without outputs {missing[:5]}")
+    return data["expected"], tests
+
+
+class Reference:
+    """Expected outputs: from the solution modules when present, else from stored outputs.
+
+    ``stored``: a stored-outputs file (default: the release's ``public_expected.json`` when
+    present). One written by :func:`.autograder.build` also fixes the hidden tests
+    (:meth:`tests`), so that grading needs neither ``hidden.py`` nor the solutions.
+    """
+
+    def __init__(self, repo_root=REPO_ROOT, stored=None):
         self.repo_root = Path(repo_root)
         self._modules, self._cache, self._public_keys = {}, {}, set()
         self._lock = threading.Lock()
-        self._stored = None
-        if STORED_EXPECTED.exists():
-            self._stored = json.loads(STORED_EXPECTED.read_text())
+        self._stored, self._stored_tests = None, None
+        stored = Path(stored) if stored is not None else STORED_EXPECTED
+        if stored.exists():
+            self._stored, self._stored_tests = load_stored(stored)
+
+    def tests(self, include_hidden=True):
+        """The tests to grade: the stored ones when the stored file fixes the hidden tests,
+        otherwise :func:`all_tests` (hidden inputs from a fresh secret)."""
+        if include_hidden and self._stored_tests is not None:
+            return list(self._stored_tests)
+        return all_tests(include_hidden)
 
     def source(self, question):
         module = QUESTIONS[question][1]
@@ -284,7 +319,7 @@ def grade(submission, sandbox=None, reference=None, questions=None, include_hidd
             read_error = f"could not read the submission: {err}"
         else:
             read_error = None
-        tests = all_tests(include_hidden)
+        tests = reference.tests(include_hidden) if hasattr(reference, "tests") else all_tests(include_hidden)
         if timeout is not None:
             import dataclasses
             tests = [dataclasses.replace(t, timeout=min(t.timeout, timeout)) for t in tests]
