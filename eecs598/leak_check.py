@@ -473,6 +473,7 @@ def _child_main(out_dir, root, result_path, only=""):
     out_dir, root = Path(out_dir), Path(root)
     scratch = os.getcwd()
     sys.argv = ["leak_check"]
+    sys.dont_write_bytecode = True  # the release stays as written
     sys.path.insert(0, str(out_dir))
     import matplotlib
     matplotlib.use("Agg")
