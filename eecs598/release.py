@@ -169,8 +169,8 @@ def import_closure(root, seeds, extra_sources=(), never=NEVER_SHIP):
 
 # ------------------------------------------------------------------------------ file selection
 def release_plan(root=REPO_ROOT, notebooks=None):
-    """``(files, extra_sources, problems)``: the repository files that ship (allow-list) and the
-    generated code the closure was computed with."""
+    """``(files, problems)``: the repository files that ship (the allow-list and its import
+    closure; generated files not included) and what could not be parsed for imports."""
     from .assignment import NOTEBOOKS
     root = Path(root)
     notebooks = NOTEBOOKS if notebooks is None else notebooks
@@ -184,6 +184,11 @@ def release_plan(root=REPO_ROOT, notebooks=None):
     seeds += [f for f in ALWAYS + ENTRY_POINTS if (root / f).is_file()]
     files, problems = import_closure(root, seeds, cells)
     return files, problems
+
+
+def source_files(root=REPO_ROOT, notebooks=None):
+    """The repository files that ship (see :func:`release_plan`)."""
+    return release_plan(root, notebooks)[0]
 
 
 # ------------------------------------------------------------------------------------ extras
