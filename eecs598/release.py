@@ -36,7 +36,7 @@ ALWAYS = ("a4_helper.py", "requirements.txt", "conftest.py")
 # instructor-only, never shipped even when imported: hidden tests, the mistake catalogue (built
 # on the solutions), and the release tooling itself (imported lazily by ``__main__``)
 NEVER_SHIP = frozenset({"eecs598/grading/hidden.py", "eecs598/grading/mistakes.py",
-                        "eecs598/release.py", "eecs598/leak_check.py"})
+                        "eecs598/release.py", "eecs598/leak_check.py", "eecs598/leak_behaviour.py"})
 ENTRY_POINTS = ("eecs598/__main__.py",)  # ``python -m eecs598 grade .`` for the students
 PUBLIC_EXPECTED = "eecs598/grading/public_expected.json"
 
