@@ -234,6 +234,19 @@ def test_release_notebook_checks_use_stored_values(released):
     assert "{'gram_matrix': None, 'gram_matrix normalize=False': None}" in proc.stdout, proc.stderr[-2000:]
 
 
+def test_style_transfer_checks_start_with_the_stored_values(released):
+    """Each check cell asks the stored values first: on a stub it stops with "not implemented"
+    before anything else runs, and no cell computes the answer itself any more."""
+    import ast
+    out, _ = released
+    cells = rel.code_cells((out / "style_transfer.ipynb").read_text())
+    defs = {n.name: n for c in cells for n in ast.parse(c).body if isinstance(n, ast.FunctionDef)}
+    for fn in ("content_loss", "gram_matrix", "style_loss"):
+        first = ast.unparse(defs[f"{fn}_test"].body[0])
+        assert first == f"check_stored('{fn}', {fn})", first
+    assert "independent" not in "\n".join(cells)
+
+
 def test_release_public_test_says_not_implemented(released):
     out, _ = released
     proc = subprocess.run([sys.executable, "-m", "pytest", "tests/test_public.py::test_public[Q4 gram_matrix]", "-q",
