@@ -1,37 +1,44 @@
 """Make the student release from this (solution) repository: ``python -m eecs598 release OUT/``.
 
-* Every student region -- from ``# BEGIN SOLUTION`` to ``# END SOLUTION`` -- becomes ``pass`` at
-  the BEGIN line's indentation, under the original's ``# Replace "pass" statement with your code``.
-* Notebooks are written with outputs and execution counts cleared (regions in code cells too).
-* Left out: hidden tests (``eecs598/grading/hidden.py``), the instructor-only tests and
-  benchmark of grading/release, the grader's corpus of alternative solutions
-  (``tests/grading_corpus/`` and its test), solution artifacts (``.jpg/.png/.pkl/.pt/.zip``, ``outputs/``,
-  ``datasets/``), git-ignored files and ``.git``.
-* Added: ``eecs598/grading/public_expected.json`` (the reference outputs of the *public* tests,
-  so students can run ``python -m eecs598 grade .``), ``tests/test_public.py`` and a README for
-  students; the released ``conftest.py`` turns "None returned by a stub" failures into a clear
-  "not implemented yet" message.
-* Finally every released file is checked mechanically: no line of any solution region may appear
-  in it (lines that also occur in provided code are not secret). A leak aborts the release.
+What ships is an explicit allow-list, built from the assignment registry
+(:mod:`eecs598.assignment`), never "everything but ...":
+
+* each notebook of the registry and its same-named student module, with every student region --
+  from ``# BEGIN SOLUTION`` to ``# END SOLUTION`` -- replaced by ``pass`` (under the original's
+  ``# Replace "pass" statement with your code``); notebooks without outputs or execution counts;
+* ``a4_helper.py``, ``requirements.txt`` and ``conftest.py`` (plus a hook that turns "None
+  returned by a stub" failures into "not implemented yet");
+* the files of ``eecs598/`` that the above import, computed as the transitive import closure
+  (:func:`import_closure`, with ``ast``), including ``python -m eecs598 grade`` (``__main__``) so
+  that students can run the public tests; instructor-only modules (:data:`NEVER_SHIP`) are cut
+  out of the closure, with everything only they would pull in;
+* generated: ``tests/test_public.py`` (the public autograder tests, compared with stored
+  values), ``eecs598/grading/public_expected.json`` (those stored values, computed here with the
+  reference solution; the notebooks' offline checks read them too, see
+  :mod:`eecs598.stored_checks`) and a README for students.
+
+Before the release is accepted, :mod:`eecs598.leak_check` looks for solutions by meaning (an AST
+comparison with the solution regions, and a behavioural check that runs every released callable
+on the public test inputs); anything found refuses the release and removes the folder.
 """
+import ast
 import json
+import re
 import shutil
-import subprocess
 from pathlib import Path
 
+from .leak_check import code_cells
 from .resources import REPO_ROOT
 
 BEGIN, END = "# BEGIN " + "SOLUTION", "# END " + "SOLUTION"  # split: this file is no region
 PROMPT = '# Replace "pass" statement with your code'
-EXCLUDE_FILES = {"eecs598/grading/hidden.py", "eecs598/grading/mistakes.py", "tests/test_grading.py",
-                 "tests/test_release.py", "tests/test_grading_corpus.py", "tests/test_grading_hostile.py",
-                 "benchmarks/grade.py", "README.md"}
-# complete solutions in many idioms; hostile submissions built on the solutions
-EXCLUDE_PREFIXES = ("tests/grading_corpus/", "tests/hostile/")
-EXCLUDE_DIRS = {".git", "outputs", "datasets", "__pycache__", ".pytest_cache", ".ipynb_checkpoints",
-                ".benchmarks", ".venv"}
-EXCLUDE_SUFFIXES = {".jpg", ".jpeg", ".png", ".pkl", ".pt", ".pth", ".zip", ".npz", ".pyc"}
-MIN_SECRET_LEN = 8  # shorter stripped lines ("pass", "x = 0") say nothing about a solution
+ALWAYS = ("a4_helper.py", "requirements.txt", "conftest.py")
+# instructor-only, never shipped even when imported: hidden tests, the mistake catalogue (built
+# on the solutions), and the release tooling itself (imported lazily by ``__main__``)
+NEVER_SHIP = frozenset({"eecs598/grading/hidden.py", "eecs598/grading/mistakes.py",
+                        "eecs598/release.py", "eecs598/leak_check.py", "eecs598/leak_behaviour.py"})
+ENTRY_POINTS = ("eecs598/__main__.py",)  # ``python -m eecs598 grade .`` for the students
+PUBLIC_EXPECTED = "eecs598/grading/public_expected.json"
 
 
 class ReleaseError(Exception):
@@ -42,8 +49,7 @@ class ReleaseError(Exception):
 def strip_regions(text, where="<text>"):
     """Return ``(student_text, solution_lines)``: regions replaced by ``pass``; the removed lines."""
     out, removed, inside, indent = [], [], False, ""
-    lines = text.splitlines(keepends=True)
-    for lineno, line in enumerate(lines, 1):
+    for lineno, line in enumerate(text.splitlines(keepends=True), 1):
         stripped = line.strip()
         if stripped == BEGIN:
             if inside:
@@ -56,10 +62,7 @@ def strip_regions(text, where="<text>"):
             inside = False
             out.append(f"{indent}pass\n")
             continue
-        if inside:
-            removed.append(line)
-        else:
-            out.append(line)
+        (removed if inside else out).append(line)
         if stripped.startswith((BEGIN, END)) and stripped not in (BEGIN, END):
             raise ReleaseError(f"{where}:{lineno}: marker must stand alone on its line")
     if inside:
@@ -67,86 +70,135 @@ def strip_regions(text, where="<text>"):
     return "".join(out), removed
 
 
+def region_spans(text):
+    """``[(begin_line, end_line)]`` of the regions of ``text`` (1-based marker lines)."""
+    spans, begin = [], None
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.strip() == BEGIN:
+            begin = lineno
+        elif line.strip() == END and begin is not None:
+            spans.append((begin, lineno))
+            begin = None
+    return spans
+
+
 def _strip_notebook(path):
     import nbformat
     nb = nbformat.read(path, as_version=4)
-    removed = []
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-            cell.source, gone = strip_regions(cell.source, str(path))
-            removed += gone
+            cell.source, _ = strip_regions(cell.source, str(path))
         cell.metadata.pop("execution", None)
-    return nbformat.writes(nb) + "\n", removed
+    return nbformat.writes(nb) + "\n"
+
+
+# ------------------------------------------------------------------------------ import closure
+def _module_file(root, dotted):
+    """The file under ``root`` that holds module ``dotted`` (``None``: not part of the tree)."""
+    base = Path(root, *dotted.split("."))
+    for cand in (base.with_suffix(".py"), base / "__init__.py"):
+        if cand.is_file():
+            return cand.relative_to(root).as_posix()
+    return None
+
+
+def _package_of(rel):
+    """The package a file's relative imports start from (``eecs598/x.py`` and
+    ``eecs598/__init__.py`` both: ``eecs598``)."""
+    return ".".join(Path(rel).parts[:-1])
+
+
+def imported_names(source, package=""):
+    """Dotted module names that ``source`` may import: ``import``/``from`` statements anywhere
+    (relative ones resolved against ``package``; ``from a import b`` also yields ``a.b``), and
+    strings that hold such statements or a dotted name (code run with ``python -c``, module lists)."""
+    tree = ast.parse(source)
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".") if package else []
+                base = base[:len(base) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            names.add(mod)
+            names.update(f"{mod}.{a.name}" for a in node.names if a.name != "*")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names.update(re.findall(r"(?:^|[\s;])(?:from|import)\s+([A-Za-z_][\w.]*)", node.value))
+            if re.fullmatch(r"[A-Za-z_]\w*(\.\w+)+", node.value):
+                names.add(node.value)
+    return {n for n in names if n}
+
+
+def import_closure(root, seeds, extra_sources=(), never=NEVER_SHIP):
+    """Files under ``root`` reachable by imports from the files ``seeds`` and from the code
+    strings ``extra_sources`` (notebook cells, generated files), packages' ``__init__.py``
+    included. Files in ``never`` are left out and not followed. Returns ``(files, problems)``."""
+    root = Path(root)
+    done, todo, problems = set(), [(s, None) for s in seeds], []
+    todo += [(None, src) for src in extra_sources]
+    while todo:
+        rel, source = todo.pop()
+        package = ""
+        if rel is not None:
+            if rel in done or rel in never:
+                continue
+            done.add(rel)
+            if not rel.endswith(".py"):
+                continue
+            source = (root / rel).read_text(encoding="utf-8")
+            package = _package_of(rel)
+        try:
+            names = imported_names(source, package)
+        except SyntaxError as err:
+            problems.append(f"{rel or '<code>'}: cannot be parsed for imports ({err})")
+            continue
+        for name in names:
+            parts = name.split(".")
+            for i in range(1, len(parts) + 1):  # importing a.b.c runs a/__init__ and a/b/__init__
+                found = _module_file(root, ".".join(parts[:i]))
+                if found is not None and found not in done:
+                    todo.append((found, None))
+    return sorted(done - set(never)), problems
 
 
 # ------------------------------------------------------------------------------ file selection
-def source_files(root=REPO_ROOT):
-    """Files of the repository that belong to a release (git's view when available)."""
+def release_plan(root=REPO_ROOT, notebooks=None):
+    """``(files, problems)``: the repository files that ship (the allow-list and its import
+    closure; generated files not included) and what could not be parsed for imports."""
+    from .assignment import NOTEBOOKS
     root = Path(root)
-    try:
-        listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-                                cwd=root, capture_output=True, text=True, check=True).stdout.splitlines()
-        files = [f for f in listed if (root / f).is_file()]
-    except (OSError, subprocess.CalledProcessError):
-        files = [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()]
-    keep = []
-    for rel in sorted(set(files)):
-        parts = Path(rel).parts
-        if rel in EXCLUDE_FILES or rel.startswith(EXCLUDE_PREFIXES) or any(p in EXCLUDE_DIRS for p in parts[:-1]):
-            continue
-        if Path(rel).suffix.lower() in EXCLUDE_SUFFIXES:
-            continue
-        keep.append(rel)
-    return keep
+    notebooks = NOTEBOOKS if notebooks is None else notebooks
+    seeds, cells = [], [TEST_PUBLIC, CONFTEST_HOOK]
+    for nb in notebooks:
+        for f in nb.files:
+            if (root / f).is_file():
+                seeds.append(f)
+                if f.endswith(".ipynb"):
+                    cells += code_cells((root / f).read_text(encoding="utf-8"))
+    seeds += [f for f in ALWAYS + ENTRY_POINTS if (root / f).is_file()]
+    files, problems = import_closure(root, seeds, cells)
+    return files, problems
 
 
-# ------------------------------------------------------------------------------------ leak check
-def secret_lines(root=REPO_ROOT, files=None):
-    """Stripped solution lines that occur nowhere in provided (non-region) code of the repository."""
-    root = Path(root)
-    files = files if files is not None else source_files(root)
-    in_regions, provided = set(), set()
-    for rel in files:
-        path = root / rel
-        if path.suffix not in (".py", ".ipynb"):
-            continue
-        text = path.read_text(encoding="utf-8")
-        if path.suffix == ".ipynb":
-            student, removed = _strip_notebook(path)
-            student = "\n".join("".join(c.get("source", [])) for c in json.loads(student).get("cells", []))
-        else:
-            student, removed = strip_regions(text, rel)
-        in_regions.update(l.strip() for l in removed)
-        provided.update(l.strip() for l in student.splitlines())
-    return {l for l in in_regions - provided if len(l) >= MIN_SECRET_LEN and not l.startswith("#")}
-
-
-def check_no_leak(out_dir, secrets):
-    """Return ``[(file, lineno, line)]`` for every released line that is a solution line."""
-    leaks = []
-    for path in sorted(Path(out_dir).rglob("*")):
-        if not path.is_file():
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
-        lines = text.splitlines()
-        if path.suffix == ".ipynb":  # look inside the JSON strings too
-            try:
-                nb = json.loads(text)
-                lines = [l for c in nb.get("cells", []) for l in "".join(c.get("source", [])).splitlines()]
-            except ValueError:
-                pass
-        for i, line in enumerate(lines, 1):
-            if line.strip() in secrets:
-                leaks.append((str(path.relative_to(out_dir)), i, line.strip()))
-    return leaks
+def source_files(root=REPO_ROOT, notebooks=None):
+    """The repository files that ship (see :func:`release_plan`)."""
+    return release_plan(root, notebooks)[0]
 
 
 # ------------------------------------------------------------------------------------ extras
+def _student_readme(notebooks=None):
+    from .assignment import NOTEBOOKS
+    rows = "\n".join(f"| `{nb.name}` | {nb.question} {nb.title} | {nb.points} |"
+                     for nb in (NOTEBOOKS if notebooks is None else notebooks))
+    return STUDENT_README.replace("{rows}", rows)
+
+
 STUDENT_README = """# EECS 498-007 / 598-005 Assignment 4 (+ CS231n A3 GANs) -- student release
 
 Generated by `python -m eecs598 release`; do not edit this line by hand.
@@ -157,14 +209,11 @@ lines marked `# Replace "pass" statement with your code` and `END OF YOUR CODE`,
 
 | notebook / module | question | points |
 |---|---|---|
-| `pytorch_autograd_and_nn` | Q1 PyTorch Autograd and NN | 30 |
-| `rnn_lstm_attention_captioning` | Q2 Image Captioning with RNNs | 40 |
-| `network_visualization` | Q3 Network Visualization | 15 |
-| `style_transfer` | Q4 Style Transfer | 15 |
-| `generative_adversarial_networks` | GAN (CS231n A3) | 15 |
+{rows}
 
 Open the notebooks in Jupyter or Colab (the first cell mounts Google Drive on Colab) and run
-them top to bottom; they import your module and check it as you go.
+them top to bottom; they import your module and check it as you go, against stored outputs of
+the reference solution (`eecs598/grading/public_expected.json`).
 
 ## Check your work
     python -m eecs598 grade .          # the public autograder tests, with points
@@ -184,6 +233,7 @@ Upload that zip.
 TEST_PUBLIC = '''"""Public autograder tests: each passes when the autograder gives that test full points.
 
 Generated by `python -m eecs598 release`. Run: `python -m pytest tests/test_public.py -q`.
+The expected outputs are stored numbers (eecs598/grading/public_expected.json), not code.
 """
 from pathlib import Path
 
@@ -195,14 +245,20 @@ from eecs598.grading.questions import PUBLIC
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def results():
-    return {t["name"]: t for t in grade(ROOT, include_hidden=False)["tests"]}
+_GRADED = {}
+
+
+def _results(question):
+    """The autograder's entries for one question (graded once, when its first test runs)."""
+    if question not in _GRADED:
+        tests = grade(ROOT, include_hidden=False, questions=[question])["tests"]
+        _GRADED[question] = {t["name"]: t for t in tests}
+    return _GRADED[question]
 
 
 @pytest.mark.parametrize("test", PUBLIC, ids=[f"{t.question} {t.name}" for t in PUBLIC])
-def test_public(results, test):
-    entry = results[f"{test.question} {test.name}"]
+def test_public(test):
+    entry = _results(test.question)[f"{test.question} {test.name}"]
     if entry["score"] < entry["max_score"]:
         pytest.fail(entry["output"], pytrace=False)
 '''
@@ -226,23 +282,39 @@ def pytest_runtest_makereport(item, call):
                                f"  {type(err).__name__}: {text}\\n\\n{report.longrepr}")
 '''
 
+_EXPECTED_CACHE = {}
 
-def _public_expected():
+
+def _public_expected(root):
+    """The public tests' outputs computed with the reference solution of ``root`` (cached per
+    content of the solution modules: repeated releases of one repository share the work)."""
+    import hashlib
     from .grading import codec
     from .grading.grade import Reference, test_key
-    from .grading.questions import PUBLIC
-    ref = Reference()
-    stored = {}
-    for test in PUBLIC:
-        if ref.source(test.question) != "solution":
-            raise ReleaseError(f"cannot compute the public outputs of {test.question}: its module has no solution")
-        stored[test_key(test)] = codec.encode(ref.expected(test))
-    return stored
+    from .grading.questions import PUBLIC, QUESTIONS
+    modules = sorted({m for _, m, _ in QUESTIONS.values()})
+    digest = hashlib.sha256(b"".join((Path(root) / f"{m}.py").read_bytes() for m in modules
+                                     if (Path(root) / f"{m}.py").is_file())).hexdigest()
+    if digest not in _EXPECTED_CACHE:
+        ref, stored = Reference(root), {}
+        for test in PUBLIC:
+            if ref.source(test.question) != "solution":
+                raise ReleaseError(f"cannot compute the public outputs of {test.question}: its module has no solution")
+            stored[test_key(test)] = codec.encode(ref.expected(test))
+        _EXPECTED_CACHE[digest] = json.loads(json.dumps(stored))
+    return _EXPECTED_CACHE[digest]
 
 
 # ----------------------------------------------------------------------------------- release
-def release(out_dir, root=REPO_ROOT, force=False, verbose=True):
-    """Write the student release of ``root`` into ``out_dir``; returns a summary dict."""
+def release(out_dir, root=REPO_ROOT, force=False, verbose=True, notebooks=None, behaviour_timeout=600,
+            behaviour_only=None):
+    """Write the student release of ``root`` into ``out_dir``; returns a summary dict.
+
+    ``notebooks`` (default: the registry) says which notebooks ship; ``behaviour_only`` limits the
+    behavioural leak check to the public tests of these graded functions (tests of the checker). Raises :class:`ReleaseError`
+    (and removes ``out_dir``) when the leak check finds a solution in the released files.
+    """
+    from . import leak_check
     root, out_dir = Path(root).resolve(), Path(out_dir).resolve()
     if out_dir == root or out_dir in root.parents:
         raise ReleaseError(f"{out_dir} holds the repository itself; choose another folder")
@@ -250,40 +322,46 @@ def release(out_dir, root=REPO_ROOT, force=False, verbose=True):
         if not force:
             raise ReleaseError(f"{out_dir} is not empty (use --force to replace it)")
         shutil.rmtree(out_dir)
-    files = [f for f in source_files(root) if not (root / f).resolve().is_relative_to(out_dir)]
-    secrets = secret_lines(root, files)
+    files, problems = release_plan(root, notebooks)
+    if problems:
+        raise ReleaseError("cannot compute what the release imports:\n  " + "\n  ".join(problems))
     out_dir.mkdir(parents=True, exist_ok=True)
     regions = 0
-    for rel in files:
-        src, dst = root / rel, out_dir / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.suffix == ".py":
-            text, removed = strip_regions(src.read_text(encoding="utf-8"), rel)
-            regions += src.read_text(encoding="utf-8").count(BEGIN)
-            dst.write_text(text, encoding="utf-8")
-        elif src.suffix == ".ipynb":
-            text, removed = _strip_notebook(src)
-            dst.write_text(text, encoding="utf-8")
-        else:
-            shutil.copy2(src, dst)
-        if rel == "conftest.py":
-            with open(dst, "a", encoding="utf-8") as f:
-                f.write(CONFTEST_HOOK)
-    if not (out_dir / "conftest.py").exists():
-        (out_dir / "conftest.py").write_text(CONFTEST_HOOK.lstrip(), encoding="utf-8")
-    (out_dir / "README.md").write_text(STUDENT_README, encoding="utf-8")
-    (out_dir / "tests").mkdir(exist_ok=True)
-    (out_dir / "tests" / "test_public.py").write_text(TEST_PUBLIC, encoding="utf-8")
-    expected = _public_expected()
-    (out_dir / "eecs598" / "grading" / "public_expected.json").write_text(json.dumps(expected), encoding="utf-8")
-    leaks = check_no_leak(out_dir, secrets)
-    if leaks:
-        listing = "\n".join(f"  {f}:{n}: {l}" for f, n, l in leaks[:20])
-        raise ReleaseError(f"solution lines found in the release ({len(leaks)}):\n{listing}")
-    summary = {"out": str(out_dir), "files": len(files) + 2, "regions": regions,
-               "secret_lines_checked": len(secrets), "public_tests": len(expected)}
+    try:
+        for rel in files:
+            src, dst = root / rel, out_dir / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.suffix == ".py":
+                text = src.read_text(encoding="utf-8")
+                regions += len(region_spans(text))
+                dst.write_text(strip_regions(text, rel)[0], encoding="utf-8")
+            elif src.suffix == ".ipynb":
+                dst.write_text(_strip_notebook(src), encoding="utf-8")
+            else:
+                shutil.copyfile(src, dst)
+        conftest = out_dir / "conftest.py"
+        with open(conftest, "a", encoding="utf-8") as f:
+            f.write(CONFTEST_HOOK if f.tell() else CONFTEST_HOOK.lstrip())
+        (out_dir / "README.md").write_text(_student_readme(notebooks), encoding="utf-8")
+        (out_dir / "tests").mkdir(exist_ok=True)
+        (out_dir / "tests" / "test_public.py").write_text(TEST_PUBLIC, encoding="utf-8")
+        expected = _public_expected(root)
+        (out_dir / PUBLIC_EXPECTED).parent.mkdir(parents=True, exist_ok=True)
+        (out_dir / PUBLIC_EXPECTED).write_text(json.dumps(expected), encoding="utf-8")
+        report = leak_check.check(out_dir, root, timeout=behaviour_timeout, only=behaviour_only)
+        if report.leaks:
+            raise ReleaseError(f"the leak check found solutions in the release ({len(report.leaks)}):\n  "
+                               + "\n  ".join(report.leaks[:30]))
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    shipped = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file())
+    summary = {"out": str(out_dir), "files": shipped, "regions": regions, "public_tests": len(expected),
+               "leak_check": report.summary, "unchecked": report.unchecked}
     if verbose:
-        print(f"Student release written to {out_dir}: {summary['files']} files, {regions} student regions "
-              f"replaced by `pass`, notebooks cleared; leak check passed ({len(secrets)} solution lines "
-              f"searched in every released file); {len(expected)} public test outputs stored.")
+        print(f"Student release written to {out_dir}: {len(shipped)} files (allow-list + import closure), "
+              f"{regions} student regions replaced by `pass`, notebooks cleared, {len(expected)} public "
+              f"test outputs stored.\nLeak check passed: {report.summary}")
+        for line in report.unchecked:
+            print(f"  not checked behaviourally: {line}")
     return summary
