@@ -10,7 +10,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .grade import MODULES, SUBMISSION_BUDGET_S, Reference, grade
+from .isolation import detect
+from .output import UnsafeOutput, safe_folder, write_csv
 from .questions import QUESTIONS
+from .results import summary, write_results
+from .sandbox import DEFAULT_MEM_MB, Sandbox
 
 
 def add_parser(commands):
@@ -39,7 +44,6 @@ def add_parser(commands):
 
 
 def _is_single(path):
-    from .grade import MODULES
     path = Path(path)
     return path.is_file() or any((path / f"{m}.py").exists() for m in MODULES)
 
@@ -53,9 +57,6 @@ def _batch_items(folder):
 def run(args):
     import torch
     torch.set_num_threads(1)
-    from .output import UnsafeOutput, safe_folder
-    from .results import write_results
-
     sub = Path(args.submission)
     if not sub.exists():
         print(f"error: {sub} does not exist", file=sys.stderr)
@@ -95,12 +96,6 @@ def _failed_results(name, err):
 
 
 def _run(args, sub, batch):
-    from .grade import SUBMISSION_BUDGET_S, Reference, grade
-    from .output import write_csv
-    from .results import summary, write_results
-    from .isolation import detect
-    from .sandbox import DEFAULT_MEM_MB, Sandbox
-
     items = _batch_items(sub) if batch else [sub]
     if batch and not items:
         print(f"error: no submissions (zips or folders) in {sub}", file=sys.stderr)
