@@ -8,10 +8,6 @@ reference solution live in ``mistakes.py``, instructors only).
 import math
 
 
-def _finite(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
 def compare(expected, actual, rtol, atol, tol=None, path="output"):
     """None when ``actual`` matches ``expected``; otherwise a short explanation.
 

@@ -296,7 +296,7 @@ class Sandbox:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_file = tempfile.TemporaryFile(dir=self.root)
         reply = None
-        for attempt in range(2):  # a dead zygote is replaced once
+        for _ in range(2):  # a dead zygote is replaced once
             with self._lock_:
                 if not self._zygote_alive():
                     self._stop_zygote()

@@ -24,7 +24,7 @@ def build_support(dest, repo_root):
     helper = Path(repo_root) / "a4_helper.py"
     if helper.exists():
         shutil.copyfile(helper, dest / "a4_helper.py")
-    for root, dirs, files in os.walk(dest):
+    for root, _, files in os.walk(dest):
         os.chmod(root, 0o755)
         for name in files:
             os.chmod(os.path.join(root, name), 0o644)
