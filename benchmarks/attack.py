@@ -18,7 +18,7 @@ model: 8/255, 2/255, 10 steps for ImageNet; 0.3, 0.01, 40 steps for MNIST (the b
 al., 2018; a digit classifier is far more robust in L-inf than an ImageNet one).
 
 Example (2 CPU cores):
-    EECS598_DATA_MIRROR=/work/shared/data OMP_NUM_THREADS=1 python benchmarks/attack.py --num 100
+    EECS598_DATA_MIRROR=path/to/mirror OMP_NUM_THREADS=1 python benchmarks/attack.py --num 100
 """
 import argparse
 import platform

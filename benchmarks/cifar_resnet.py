@@ -29,7 +29,7 @@ This script with ``--budget-seconds 75 --threads 1`` (205 images/s, 2.8 epochs e
 the original recipe overfits the small subset (56.2% after 10 full epochs).
 
 Usage (from the repository root):
-    EECS598_DATA_MIRROR=/work/shared/data python benchmarks/cifar_resnet.py
+    EECS598_DATA_MIRROR=path/to/mirror python benchmarks/cifar_resnet.py
     python benchmarks/cifar_resnet.py --budget-seconds 60 --threads 1   # a quicker check
 """
 import argparse

@@ -29,14 +29,11 @@ sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
 
+from eecs598.assignment import NOTEBOOKS  # noqa: E402
+
 SECTIONS = ("peak", "notebooks", "resnet32", "style", "gan", "lstm")
-FIRST_TRAINING_CELL = {  # a string that the notebook's first training cell contains
-    "pytorch_autograd_and_nn": "train_part2(",
-    "rnn_lstm_attention_captioning": "captioning_train(",
-    "network_visualization": "compute_saliency_maps(",
-    "style_transfer": "style_transfer(",
-    "generative_adversarial_networks": "run_a_gan(",
-}
+# a string that each notebook's first training cell contains (from the assignment registry)
+FIRST_TRAINING_CELL = {nb.name: nb.training_cell for nb in NOTEBOOKS if nb.training_cell}
 
 
 def sync():

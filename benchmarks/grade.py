@@ -91,7 +91,7 @@ def main():
     import torch
     torch.set_num_threads(1)
     from eecs598.grading.grade import Reference, grade
-    from eecs598.grading.questions import QUESTIONS
+    from eecs598.assignment import NOTEBOOKS
     from eecs598.grading.isolation import bwrap, python_paths
     from eecs598.grading.sandbox import Sandbox
 
@@ -104,9 +104,9 @@ def main():
         for i in range(args.submissions):
             d = work / f"student{i:02d}"
             d.mkdir()
-            for _, module, _ in QUESTIONS.values():
-                if (ROOT / f"{module}.py").exists():
-                    shutil.copy(ROOT / f"{module}.py", d)
+            for nb in NOTEBOOKS:
+                if (ROOT / f"{nb.name}.py").exists():
+                    shutil.copy(ROOT / f"{nb.name}.py", d)
             subs.append(d)
         print(f"torch {torch.__version__}, {os.cpu_count()} CPU cores, {args.submissions} copies of the solutions")
         reference = Reference()

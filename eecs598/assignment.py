@@ -5,7 +5,7 @@ grader's questions and parts (``grading.questions``), the student release, the C
 and the tests. Adding a notebook is one :class:`Notebook` entry here plus its files
 (``NAME.ipynb``, ``NAME.py``, its tests and graded tests).
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class Notebook:
     - check_files: stored reference outputs the notebook loads (names in ``eecs598.resources``).
     - extensions: graded parts this project adds on top of the original question.
     - packages: distributions the notebook imports beyond Colab's standard stack.
+    - training_cell: text that the notebook's first training cell contains (``benchmarks/gpu_check.py``
+      runs the notebook in full mode up to that cell).
     - required: whether ``make_a4_submission`` insists on its files (the original's 15 files).
     - submit_rank: position of the module/notebook pair in the submission zip (the original's order).
     - origin: the assignment it comes from.
@@ -39,6 +41,7 @@ class Notebook:
     check_files: tuple = ()
     extensions: tuple = ()
     packages: tuple = ()
+    training_cell: str = None
     required: bool = True
     submit_rank: int = 0
     origin: str = "EECS 498-007 FA2020 A4"
@@ -62,21 +65,24 @@ EXTENSION_PART = "EXT"
 
 NOTEBOOKS = (
     Notebook("pytorch_autograd_and_nn", "Q1", "PyTorch Autograd and NN", 30, "A4",
-             artifacts=("pytorch_autograd_and_nn.pkl",), submit_rank=2),
+             artifacts=("pytorch_autograd_and_nn.pkl",), training_cell="train_part2(", submit_rank=2),
     Notebook("rnn_lstm_attention_captioning", "Q2", "Image Captioning with RNNs", 40, "A4",
-             artifacts=("rnn_lstm_attention_submission.pkl",), packages=("nltk",), submit_rank=3),
+             artifacts=("rnn_lstm_attention_submission.pkl",), packages=("nltk",),
+             training_cell="captioning_train(", submit_rank=3),
     Notebook("network_visualization", "Q3", "Network Visualization", 15, "A4",
              artifacts=("saliency_maps_results.jpg", "adversarial_attacks_results.jpg",
                         "class_viz_result.jpg"),
              extensions=(Extension("Q3X", "Ext.: PGD, SmoothGrad, Grad-CAM", 5),),
-             packages=("captum", "torchattacks"), submit_rank=0),
+             packages=("captum", "torchattacks"), training_cell="compute_saliency_maps(", submit_rank=0),
     Notebook("style_transfer", "Q4", "Style Transfer", 15, "A4",
              artifacts=("style_transfer_result.jpg", "feature_inversion_result.jpg"),
              check_files=("style_transfer_checks",),
-             extensions=(Extension("Q4X", "Ext.: guided style transfer", 5),), submit_rank=1),
+             extensions=(Extension("Q4X", "Ext.: guided style transfer", 5),), training_cell="style_transfer(",
+             submit_rank=1),
     Notebook("generative_adversarial_networks", "GAN", "Generative Adversarial Networks", 15, "GAN",
              artifacts=("gan_vanilla.jpg", "gan_lsgan.jpg", "gan_dcgan.jpg"),
-             check_files=("gan_checks",), required=False, submit_rank=4, origin="CS231n A3"),
+             check_files=("gan_checks",), training_cell="run_a_gan(", required=False, submit_rank=4,
+             origin="CS231n A3"),
 )
 
 

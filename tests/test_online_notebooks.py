@@ -25,6 +25,7 @@ import torchvision
 
 from download_server import DownloadServer, build_official_tree, official_path
 from eecs598 import resources, run_notebooks
+from eecs598.assignment import NOTEBOOKS
 
 MIRROR = Path(os.environ.get(resources.MIRROR_ENV) or Path(__file__).resolve().parents[2] / "shared" / "data")
 if not (MIRROR / "MANIFEST.md").exists():
@@ -163,6 +164,14 @@ NEEDS = {  # what each notebook must download, and the stand-ins it must name
                                          "gan_checks"], ["mnist/train-images-idx3-ubyte.gz"]),
 }
 
+
+
+def test_needs_name_every_notebook_and_its_check_files():
+    """NEEDS is written by hand (what each notebook is expected to fetch); it covers every notebook
+    of the registry, and the check files the registry gives a notebook are among its downloads."""
+    assert set(NEEDS) == set(run_notebooks.NOTEBOOKS)
+    for nb in NOTEBOOKS:
+        assert set(nb.check_files) <= set(NEEDS[nb.name][0]), nb.name
 
 def outputs_text(nb):
     parts = []

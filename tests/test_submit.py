@@ -7,6 +7,7 @@ import zipfile
 import pytest
 
 from eecs598 import submit
+from eecs598.assignment import NOTEBOOKS
 from eecs598.submit import (SUBMISSION_FILES, _A4_FILES, _GAN_FILES, check_submission_files,
                             make_a4_submission)
 
@@ -34,8 +35,10 @@ def _no_input(prompt=""):
 
 def test_file_lists():
     assert _A4_FILES == SPEC_A4_FILES
-    assert _GAN_FILES == GAN
-    assert SUBMISSION_FILES == SPEC_A4_FILES + GAN
+    assert _GAN_FILES[:len(GAN)] == GAN  # the GAN notebook first among the optional ones
+    optional = [nb for nb in NOTEBOOKS if not nb.required]  # each: module, notebook, artifacts
+    assert sorted(_GAN_FILES) == sorted(f for nb in optional for f in (f"{nb.name}.py", f"{nb.name}.ipynb") + nb.artifacts)
+    assert SUBMISSION_FILES == SPEC_A4_FILES + _GAN_FILES
 
 
 def test_zip_contents_order_and_bare_names(tmp_path, monkeypatch):
@@ -45,7 +48,7 @@ def test_zip_contents_order_and_bare_names(tmp_path, monkeypatch):
     zip_path = make_a4_submission(str(tmp_path), "justincj", "12345678")
     assert os.path.samefile(zip_path, tmp_path / "justincj_12345678_A4.zip")
     with zipfile.ZipFile(zip_path) as zf:
-        assert zf.namelist() == SPEC_A4_FILES + GAN
+        assert zf.namelist() == SPEC_A4_FILES + _GAN_FILES
         for name in zf.namelist():
             assert zf.read(name) == ("content of " + name).encode()
 

@@ -8,7 +8,12 @@ import os
 import sys
 from pathlib import Path
 
+from .grade import MODULES, SUBMISSION_BUDGET_S, Reference, grade
+from .isolation import detect
+from .output import UnsafeOutput, safe_folder
 from .questions import QUESTIONS
+from .results import summary, write_results
+from .sandbox import DEFAULT_MEM_MB, Sandbox
 
 
 def add_parser(commands):
@@ -37,7 +42,6 @@ def add_parser(commands):
 
 
 def _is_single(path):
-    from .grade import MODULES
     path = Path(path)
     return path.is_file() or any((path / f"{m}.py").exists() for m in MODULES)
 
@@ -51,9 +55,6 @@ def _batch_items(folder):
 def run(args):
     import torch
     torch.set_num_threads(1)
-    from .output import UnsafeOutput, safe_folder
-    from .results import write_results
-
     sub = Path(args.submission)
     if not sub.exists():
         print(f"error: {sub} does not exist", file=sys.stderr)
@@ -84,11 +85,6 @@ def run(args):
 
 
 def _run(args, sub, batch):
-    from .grade import SUBMISSION_BUDGET_S, Reference, grade
-    from .results import summary, write_results
-    from .isolation import detect
-    from .sandbox import DEFAULT_MEM_MB, Sandbox
-
     items = _batch_items(sub) if batch else [sub]
     if batch and not items:
         print(f"error: no submissions (zips or folders) in {sub}", file=sys.stderr)
@@ -112,7 +108,7 @@ def _run(args, sub, batch):
                 write_results(results, args.out)
                 print(f"results written to {args.out}")
             return 0
-        from .batch import grade_batch
+        from .batch import grade_batch  # noqa: only batches need it
         return grade_batch(items, lambda item: grade(item, sandbox, reference, args.questions,
                                                       include_hidden=not args.public_only, budget=budget,
                                                       timeout=args.test_timeout),

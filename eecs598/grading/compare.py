@@ -8,10 +8,6 @@ reference solution live in ``mistakes.py``, instructors only).
 import math
 
 
-def _finite(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
 def compare(expected, actual, rtol, atol, tol=None, path="output"):
     """None when ``actual`` matches ``expected``; otherwise a short explanation.
 
@@ -101,8 +97,8 @@ def explain(test, expected, actual):
                 return f"the parameter of shape {tuple(e['shape'])} should start at zero (non-zero values found)"
     caps_e, caps_a = expected.get("captions"), actual.get("captions")
     if isinstance(caps_e, torch.Tensor) and isinstance(caps_a, torch.Tensor) and caps_a.shape == caps_e.shape:
-        from .probes import _START
-        if caps_a.numel() and bool((caps_a[:, 0] == _START).all()) and not bool((caps_e[:, 0] == _START).all()):
+        from .probes_captioning import START
+        if caps_a.numel() and bool((caps_a[:, 0] == START).all()) and not bool((caps_e[:, 0] == START).all()):
             return ("the sampled captions start with <START>: write the first *sampled* word at position 0 "
                     "(<START> is only the first input)")
     return None

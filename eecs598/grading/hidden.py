@@ -10,15 +10,9 @@ Tests without inputs (initialisation, optimizers) twin them with other construct
 or dtypes where the function takes any, and otherwise check the same structure again under
 another global seed.
 """
-from .questions import ADVERSARIAL, F32, NOISE, STD, Test, call, module, randint, randn
-
-
-def twin(of, question, probe, args, uses, **kw):
-    return Test(f"{of} (hidden)", question, 0, probe, args, uses, hidden=True, twin_of=of, **kw)
-
-
-def rand(*shape, seed=0):
-    return {"t": "rand", "shape": list(shape), "seed": seed}
+from .specs import F32, STD, call, module, rand, randint, randn, twin
+from .specs.generative_adversarial_networks import NOISE
+from .specs.network_visualization import ADVERSARIAL
 
 
 HIDDEN = [

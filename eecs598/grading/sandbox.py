@@ -12,12 +12,13 @@
 * A monitor thread sums the private memory of all processes of each live question (found by
   their uid) and kills the question that goes over its limit; :meth:`Child.close` kills every
   process of the question's uid and (weak mode) removes its files from ``/tmp`` and ``/dev/shm``.
+
+The question process as the grader sees it is :class:`.child.Child`; what the sandbox may read
+is prepared by :mod:`.support`; the isolation itself is :mod:`.isolation`.
 """
 import json
 import os
 import queue
-import secrets
-import select
 import shutil
 import signal
 import socket
@@ -29,8 +30,10 @@ import threading
 import time
 from pathlib import Path
 
-from . import codec
 from . import isolation as isolation_mod
+from .child import Child, ChildDied, ChildTimeout, descendants
+from .support import build_support, others_can_reach
+
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MEM_MB = 1536      # memory all processes of a question may add beyond the preloaded libraries
@@ -39,196 +42,6 @@ IMPORT_TIMEOUT_S = 60.0
 PRELOAD = ("numpy", "torch", "torch.nn", "torch.nn.functional", "torch.optim", "torchvision",
            "PIL.Image", "tqdm.auto", "matplotlib", "matplotlib.pyplot", "scipy.ndimage",
            "a4_helper", "eecs598", "eecs598.grading.probes", "eecs598.grading.worker")
-# Files of eecs598/grading that never leave the grader (not copied into the sandbox, not released).
-SECRET_FILES = ("hidden.py", "mistakes.py")
-
-
-class ChildDied(Exception):
-    """The question process ended (exit, signal, limit) or sent garbage; ``str`` says how."""
-
-
-class ChildTimeout(Exception):
-    """The question process did not answer before its deadline (it has been killed)."""
-
-
-def describe_status(status):
-    """Human-readable reason from a ``waitpid`` status (or None when unknown)."""
-    if status is None:
-        return "the process ended"
-    if os.WIFEXITED(status):
-        code = os.WEXITSTATUS(status)
-        return f"the process exited with status {code} (sys.exit / os._exit called by student code?)"
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-        hint = {signal.SIGKILL: " (killed: CPU limit or a signal from its own code?)", signal.SIGXCPU: " (CPU limit)",
-                signal.SIGXFSZ: " (file size limit)", signal.SIGSEGV: " (crash)"}.get(sig, "")
-        return f"the process was killed by {name}{hint}"
-    return f"the process ended (status {status})"
-
-
-class Child:
-    """A sandboxed process serving one question; ``call`` sends a task and waits for the reply."""
-
-    def __init__(self, sandbox, pid, sock, out_file, workdir, uid):
-        self.sandbox, self.pid, self.sock, self.out_file, self.workdir = sandbox, pid, sock, out_file, workdir
-        self.uid = uid
-        self.alive = True
-        self.over_memory = False
-
-    def _died(self):
-        if self.over_memory:
-            return ChildDied(f"the memory limit ({self.sandbox.mem_mb} MB for all processes of the question) "
-                             "was exceeded; the processes were killed")
-        return ChildDied(describe_status(self.sandbox.exit_status(self.pid)))
-
-    def _recv(self, deadline):
-        try:
-            return codec.recv(self.sock, deadline)
-        except (TimeoutError, socket.timeout):
-            self.kill()
-            if self.over_memory:
-                raise self._died() from None
-            raise ChildTimeout("no complete answer before the deadline (infinite loop or too slow?); "
-                               "the process was killed") from None
-        except (EOFError, ConnectionError, OSError):
-            self.kill()
-            raise self._died() from None
-        except codec.ProtocolError as err:
-            self.kill()
-            raise ChildDied(f"the process sent an invalid reply ({err})") from None
-
-    def wait_ready(self, deadline):
-        msg = self._recv(deadline)
-        if not isinstance(msg, dict) or msg.get("type") != "imported" or not isinstance(msg.get("ok"), bool):
-            self.kill()
-            raise ChildDied("the process sent an unexpected message instead of its import report")
-        return msg
-
-    def idle(self):
-        """True when the process waits for a task; a process that has exited or sent something
-        unasked (pending bytes or end of stream) is killed, so the next test gets a fresh one."""
-        if not self.alive:
-            return False
-        try:
-            pending, _, _ = select.select([self.sock], [], [], 0)
-        except (OSError, ValueError):
-            pending = True
-        if pending:
-            self.kill()
-            return False
-        return True
-
-    def call(self, probe, args, seed, deadline):
-        """Run one probe in the child before ``deadline`` (monotonic); returns the validated reply."""
-        task_id = secrets.token_hex(8)  # says nothing about which test this is
-        try:
-            codec.send(self.sock, {"type": "task", "id": task_id, "probe": probe,
-                                   "args": codec.encode(args), "seed": seed})
-        except OSError:
-            self.kill()
-            raise self._died() from None
-        msg = self._recv(deadline)
-        if not isinstance(msg, dict) or msg.get("type") != "result" or msg.get("id") != task_id \
-                or not isinstance(msg.get("ok"), bool):
-            self.kill()
-            raise ChildDied("the process sent a reply for another task (tampering?)")
-        return msg
-
-    def output_tail(self, limit=2000):
-        """The last ``limit`` characters the child printed."""
-        try:
-            self.out_file.seek(0, os.SEEK_END)
-            size = self.out_file.tell()
-            self.out_file.seek(max(0, size - limit))
-            return self.out_file.read().decode("utf-8", "replace")
-        except (OSError, ValueError):
-            return ""
-
-    def terminate(self):
-        """Kill the question's processes but leave the socket to the thread reading it (it sees EOF)."""
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        self.sandbox._kill_leftovers(self)
-
-    def kill(self):
-        if self.alive:
-            self.alive = False
-            self.sandbox._forget(self)
-            try:
-                os.kill(self.pid, signal.SIGKILL)  # strong: ends bwrap, and with it the pid namespace
-            except OSError:
-                pass
-            self.sandbox._kill_leftovers(self)
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def close(self):
-        self.kill()
-        try:
-            self.out_file.close()
-        except OSError:
-            pass
-        if self.workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-def _build_support(dest, repo_root):
-    """Copy what student modules may import (a4_helper.py, eecs598/ minus secrets) to ``dest``."""
-    dest = Path(dest)
-    src_pkg = Path(repo_root) / "eecs598"
-    for path in src_pkg.rglob("*.py"):
-        rel = path.relative_to(src_pkg)
-        if rel.parts[0] == "grading" and rel.name in SECRET_FILES:
-            continue
-        target = dest / "eecs598" / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-    helper = Path(repo_root) / "a4_helper.py"
-    if helper.exists():
-        shutil.copyfile(helper, dest / "a4_helper.py")
-    for root, dirs, files in os.walk(dest):
-        os.chmod(root, 0o755)
-        for name in files:
-            os.chmod(os.path.join(root, name), 0o644)
-
-
-def _descendants(root_pid):
-    """Pids of every live descendant of ``root_pid`` (from /proc)."""
-    children = {}
-    try:
-        entries = [e for e in os.listdir("/proc") if e.isdigit()]
-    except OSError:
-        return []
-    for entry in entries:
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    found, stack = [], list(children.get(root_pid, []))
-    while stack:
-        pid = stack.pop()
-        found.append(pid)
-        stack += children.get(pid, [])
-    return found
-
-
-def _others_can_reach(path):
-    """True when a user other than the owner could read ``path`` (every ancestor traversable)."""
-    path = Path(path)
-    if not path.exists():
-        return False
-    for anc in list(reversed(path.parents))[1:] + [path]:
-        mode = os.stat(anc).st_mode
-        if not mode & stat.S_IXOTH and anc != path:
-            return False
-    return bool(path.stat().st_mode & stat.S_IROTH)
 
 
 class Sandbox:
@@ -256,7 +69,7 @@ class Sandbox:
         self.support.mkdir()
         self.work.mkdir(mode=0o711)
         os.chmod(self.work, 0o711)
-        _build_support(self.support, self.repo_root)
+        build_support(self.support, self.repo_root)
         self.locked = []
         if self.mode == "weak" and self.drop_uid:
             self._lock([self.repo_root] + [Path(h).resolve() for h in hide])
@@ -372,20 +185,22 @@ class Sandbox:
             return self._exits.pop(pid, None)
 
     # -- limits across all processes of a question
-    def _forget(self, child):
+    def forget(self, child):
+        """Stop watching ``child``'s memory (it is being killed)."""
         with self._cond:
             self._live.pop(id(child), None)
 
     def _pids_of(self, child):
         if self.drop_uid:
             return isolation_mod.processes_by_uid([child.uid]).get(child.uid, [])
-        return [child.pid] + _descendants(child.pid)
+        return [child.pid] + descendants(child.pid)
 
-    def _kill_leftovers(self, child):
+    def kill_leftovers(self, child):
+        """Kill what is left of ``child``'s processes (and, weak mode, remove its files)."""
         if self.drop_uid:  # in the background: grading goes on while the uid is emptied
             self._cleanup.put(child.uid)
         else:
-            for pid in _descendants(child.pid):
+            for pid in descendants(child.pid):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
@@ -425,7 +240,7 @@ class Sandbox:
         secret = self.repo_root / "eecs598" / "grading" / "hidden.py"
         if not self.drop_uid:
             return secret.exists()
-        return _others_can_reach(secret)
+        return others_can_reach(secret)
 
     def isolation_report(self):
         """What this run achieved, for ``results.json``'s ``extra_data``."""
@@ -481,7 +296,7 @@ class Sandbox:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_file = tempfile.TemporaryFile(dir=self.root)
         reply = None
-        for attempt in range(2):  # a dead zygote is replaced once
+        for _ in range(2):  # a dead zygote is replaced once
             with self._lock_:
                 if not self._zygote_alive():
                     self._stop_zygote()
