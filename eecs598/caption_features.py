@@ -62,12 +62,12 @@ def _settings():
 
 
 def _config():
-    """The cache key's configuration: the settings, the data's generator and the training code.
+    """The cache key's configuration: the settings, heads, normalisation, data generator and code.
 
     The training images are generated from ``TRAIN_SEED`` (deterministic), so the generator's code
     identifies them.
     """
-    return dict(_settings(),
+    return dict(_settings(), heads=POOLED_HEADS, normalisation=[IMAGENET_MEAN, IMAGENET_STD],
                 data=synthetic_captions.generator_version(),
                 code=model_cache.code_version(_Heads, _loss, _normalise, _accuracies, _train,
                                               train_mobilenet_v2))

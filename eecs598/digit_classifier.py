@@ -135,7 +135,9 @@ def load_mnist_classifier(retrain=False, verbose=True, **training):
     cfg = dict(TRAINING, **training)
     images, labels = load_mnist(train=True)
     images, labels = images[:cfg["max_train"]], labels[:cfg["max_train"]]
-    config = dict(cfg, data=model_cache.data_fingerprint(images, labels),
+    config = dict(cfg, size=MNIST_VIZ_SIZE, imagenet=[IMAGENET_MEAN.tolist(), IMAGENET_STD.tolist()],
+                  mnist=[_MNIST_PIXEL_MEAN, _MNIST_PIXEL_STD],
+                  data=model_cache.data_fingerprint(images, labels),
                   code=model_cache.code_version(_ToDigitInput, MnistVizNet, mnist_to_viz_rgb,
                                                 viz_rgb_to_input, train_mnist_viz_net))
     model, info, how = model_cache.load_or_train(

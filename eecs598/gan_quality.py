@@ -133,7 +133,8 @@ def load_quality_classifier(dataset="mnist", verbose=True, retrain=False, **trai
         test_images, test_labels = loader(train=False)
         return model, {"test_accuracy": classifier_accuracy(model, test_images, test_labels)}
 
-    config = dict(cfg, dataset=dataset, data=model_cache.data_fingerprint(train_images, train_labels),
+    config = dict(cfg, dataset=dataset, num_features=NUM_FEATURES,
+                  data=model_cache.data_fingerprint(train_images, train_labels),
                   code=model_cache.code_version(QualityClassifier, to_model_input, train_quality_classifier))
     model, info, how = model_cache.load_or_train(f"gan_quality_{dataset}", config, train,
                                                  QualityClassifier, retrain=retrain)
