@@ -1,4 +1,4 @@
-"""Registry of every data file and weight file the assignment uses, and how to obtain it.
+"""Obtaining every data and weight file the assignment uses: a verified local copy, by name.
 
 :func:`fetch` resolves a resource name to a verified local file, trying in order:
 
