@@ -23,7 +23,7 @@ Symbols used in shapes: N images, C = 3 channels, H x W pixels, K feature channe
 Every function takes ``model`` as an argument and works for any image classifier mapping
 (N, 3, H, W) images normalised like ``a4_helper.preprocess`` to (N, M) class scores: the notebook
 uses the ImageNet SqueezeNet 1.1 when its weights are available, and otherwise a small digit
-classifier trained by the project (``a4_helper.load_mnist_classifier``).
+classifier trained by the project (``eecs598.digit_classifier.load_mnist_classifier``).
 
 Differences from the original starter (EECS 498-007 FA2020 A4):
 

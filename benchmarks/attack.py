@@ -34,6 +34,7 @@ from PIL import Image  # noqa: E402
 
 import a4_helper  # noqa: E402
 import network_visualization as nv  # noqa: E402
+from eecs598 import digit_classifier  # noqa: E402
 from eecs598.device import get_device  # noqa: E402
 from eecs598.pretrained import load_squeezenet  # noqa: E402
 
@@ -74,8 +75,8 @@ def load(args):
             X, y, _ = a4_helper.load_imagenet_val(num=min(args.num, 25))
             return model, X, y, 224, dict(eps=8 / 255, alpha=2 / 255, steps=10)
         print(f"ImageNet weights unavailable ({model.weights_source}); using the MNIST digit CNN")
-    model = a4_helper.load_mnist_classifier(verbose=False)
-    X, y, _ = a4_helper.load_mnist_val(num=args.num)
+    model = digit_classifier.load_mnist_classifier(verbose=False)
+    X, y, _ = digit_classifier.load_mnist_val(num=args.num)
     return model, X, y, model.img_size, dict(eps=0.3, alpha=0.01, steps=40)
 
 

@@ -15,15 +15,11 @@ captioning train/val images. The result is PROJECT-TRAINED on SYNTHETIC images: 
 ImageNet model, and every output made with it must say so (``weights_source``).
 
 Training is deterministic (fixed seeds, one generator stream, one CPU thread) and takes about
-2 minutes of one CPU core (estimated from runs on a shared machine); the weights are cached under
-``data_dir()/'trained'/`` and reused.
+2 minutes of one CPU core (estimated from runs on a shared machine); the weights are cached by
+:mod:`eecs598.model_cache`, keyed by every setting below, the generator's code and this training code.
 
 Shapes: N images, S = 112 pixels per side.
 """
-import hashlib
-import json
-import os
-import tempfile
 import time
 
 import torch
@@ -31,7 +27,7 @@ import torch.nn.functional as F
 import torchvision
 from torch import nn
 
-from . import resources, synthetic_captions as sc
+from . import model_cache, synthetic_captions, synthetic_scenes as sc
 
 # ---- data ----------------------------------------------------------------------------------------
 TRAIN_IMAGES = 1536       # generated training images (independent of the captioning splits)
@@ -47,6 +43,8 @@ MODEL_SEED = 0
 IMAGENET_MEAN = (0.485, 0.456, 0.406)  # same normalisation as FeatureExtractor
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
+MODEL_NAME = "mobilenet_v2_synthetic_captions"
+
 NUM_GRID_CLASSES = 1 + len(sc.COLOURS) * len(sc.SHAPES)  # empty, or (colour, shape)
 POOLED_HEADS = {  # name -> (label key, object slot or None, classes)
     "colour0": ("colour", 0, len(sc.COLOURS)), "colour1": ("colour", 1, len(sc.COLOURS)),
@@ -56,16 +54,28 @@ POOLED_HEADS = {  # name -> (label key, object slot or None, classes)
 }
 
 
-def _config():
+def _settings():
+    """Every setting of the training, as stored in the training report."""
     return dict(train_images=TRAIN_IMAGES, probe_images=PROBE_IMAGES, train_seed=TRAIN_SEED,
                 epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY,
-                model_seed=MODEL_SEED, zero_init_residual=ZERO_INIT_RESIDUAL, version=1)
+                model_seed=MODEL_SEED, zero_init_residual=ZERO_INIT_RESIDUAL)
+
+
+def _config():
+    """The cache key's configuration: the settings, heads, normalisation, data generator and code.
+
+    The training images are generated from ``TRAIN_SEED`` (deterministic), so the generator's code
+    identifies them.
+    """
+    return dict(_settings(), heads=POOLED_HEADS, normalisation=[IMAGENET_MEAN, IMAGENET_STD],
+                data=synthetic_captions.generator_version(),
+                code=model_cache.code_version(_Heads, _loss, _normalise, _accuracies, _train,
+                                              train_mobilenet_v2))
 
 
 def weights_path():
-    """Cache file of the trained weights; the name holds a hash of the training settings."""
-    key = hashlib.sha256(json.dumps(_config(), sort_keys=True).encode()).hexdigest()[:10]
-    return resources.data_dir() / "trained" / f"mobilenet_v2_synthetic_captions_{key}.pt"
+    """Cache file of the trained weights (its name holds the key of :func:`_config`)."""
+    return model_cache.cache_path(MODEL_NAME, _config())
 
 
 class _Heads(nn.Module):
@@ -137,7 +147,8 @@ def _train(verbose):
     from tqdm.auto import tqdm
 
     start = time.time()
-    data, labels = sc.make_captioning_dataset_with_labels(TRAIN_IMAGES, PROBE_IMAGES, TRAIN_SEED)
+    data, labels = synthetic_captions.make_captioning_dataset_with_labels(
+        TRAIN_IMAGES, PROBE_IMAGES, TRAIN_SEED)
     images, probe_images = data["train_images"], data["val_images"]
     train_labels, probe_labels = labels["train"], labels["val"]
 
@@ -177,7 +188,7 @@ def _train(verbose):
             bar.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}")
     bar.close()
     acc = _accuracies(trunk, heads, probe_images, probe_labels)
-    report = dict(_config(), seconds=round(time.time() - start, 1),
+    report = dict(_settings(), seconds=round(time.time() - start, 1),
                   heldout_accuracy={k: round(v, 4) for k, v in acc.items()})
     model.eval()
     return model, report
@@ -196,37 +207,17 @@ def load_project_mobilenet_v2(retrain=False, verbose=True):
 
     Returns a ``torchvision.models.mobilenet_v2`` with the attributes ``weights_source`` (a
     sentence saying it is project-trained on SYNTHETIC images, with its held-out accuracies),
-    ``is_imagenet = False`` and ``training_report`` (dict).
+    ``is_imagenet = False``, ``training_report`` (dict) and ``cache`` (the line saying whether
+    it was trained or loaded).
     """
-    path = weights_path()
-    model, report = None, None
-    if path.exists() and not retrain:
-        try:
-            saved = torch.load(path, map_location="cpu", weights_only=True)
-            model = torchvision.models.mobilenet_v2()
-            model.load_state_dict(saved["state_dict"])
-            report = json.loads(saved["report"])
-        except Exception as err:  # a truncated or foreign file: train again
-            print(f"[eecs598.caption_features] ignoring {path}: {err}")
-            model = None
-    if model is None:
-        if verbose:
-            print("[eecs598.caption_features] no cached project-trained MobileNetV2: training one on "
-                  "SYNTHETIC images (about 2 minutes on one CPU core) ...")
-        model, report = train_mobilenet_v2(verbose=verbose)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            torch.save({"state_dict": model.state_dict(), "report": json.dumps(report)}, tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        if verbose:
-            print(f"[eecs598.caption_features] trained in {report['seconds']} s; cached at {path}")
-    model.eval()
+    if verbose and (retrain or not weights_path().exists()):
+        print("[eecs598.caption_features] training a MobileNetV2 on SYNTHETIC images "
+              "(about 2 minutes on one CPU core) ...")
+    model, report, how = model_cache.load_or_train(
+        MODEL_NAME, _config(), lambda: train_mobilenet_v2(verbose=verbose),
+        torchvision.models.mobilenet_v2, retrain=retrain)
     model.weights_source = _describe(report)
     model.is_imagenet = False
     model.training_report = report
+    model.cache = how
     return model

@@ -11,6 +11,7 @@ import tarfile
 import numpy as np
 import torch
 from PIL import Image
+from torch.utils.data import Dataset
 
 from .resources import ResourceUnavailable, data_dir, fetch, identify, locate
 
@@ -82,6 +83,26 @@ def load_cifar10_arrays():
     X_train, y_train, X_test, y_test = arrays
     return dict(X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
                 label_names=list(CIFAR10_CLASSES), source=source)
+
+
+class CIFAR10Arrays(Dataset):
+    """CIFAR-10 images held in memory (uint8 (N, 32, 32, 3), labels (N,)) as a torch Dataset.
+
+    ``train`` is True for the training split, as in torchvision's ``CIFAR10``; ``transform`` is
+    applied to each PIL image.
+    """
+
+    def __init__(self, images, labels, train, transform=None):
+        self.images, self.labels, self.train, self.transform = images, labels, train, transform
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, index):
+        img = Image.fromarray(self.images[index])
+        if self.transform is not None:
+            img = self.transform(img)
+        return img, int(self.labels[index])
 
 
 # ----------------------------------------------------------------------------- MNIST
@@ -170,11 +191,37 @@ def load_checks(name):
     return checks
 
 
+class CaptionData(dict):
+    """The ``coco.pt`` dict, plus ``source`` (what the data is) and ``is_synthetic``."""
+
+    source = ""
+    is_synthetic = False
+
+
+_COCO_LAYOUT = {"train_images": (torch.uint8, 4), "train_captions": (torch.int64, 2),
+                "val_images": (torch.uint8, 4), "val_captions": (torch.int64, 2)}
+
+
+def check_coco_layout(data, origin):
+    """Raise ``ValueError`` unless ``data`` has the layout of A4's ``coco.pt`` (``origin``: its name)."""
+    for key, (dtype, ndim) in _COCO_LAYOUT.items():
+        value = data.get(key)
+        if not isinstance(value, torch.Tensor) or value.dtype != dtype or value.dim() != ndim:
+            raise ValueError(f"{origin} is not a valid coco.pt: '{key}' should be a {ndim}-d {dtype} tensor")
+    vocab = data.get("vocab", {})
+    if not {"idx_to_token", "token_to_idx"} <= set(vocab):
+        raise ValueError(f"{origin} is not a valid coco.pt: 'vocab' lacks idx_to_token/token_to_idx")
+    for split in ("train", "val"):
+        if data[f"{split}_images"].shape[0] != data[f"{split}_captions"].shape[0]:
+            raise ValueError(f"{origin} is not a valid coco.pt: shapes of {split} data do not match")
+
+
 def load_coco_vocab():
     """The exact vocabulary of EECS 498 A4's ``coco.pt`` (864 tokens), from the data mirror."""
     with open(fetch("coco_vocab")) as f:
         return json.load(f)
 
 
-__all__ = ["load_cifar10_arrays", "load_mnist", "load_fashion_mnist", "style_image", "load_checks",
-           "load_coco_vocab", "read_idx", "CIFAR10_CLASSES", "FASHION_MNIST_CLASSES", "ResourceUnavailable"]
+__all__ = ["load_cifar10_arrays", "CIFAR10Arrays", "load_mnist", "load_fashion_mnist", "style_image",
+           "load_checks", "load_coco_vocab", "CaptionData", "check_coco_layout", "read_idx",
+           "CIFAR10_CLASSES", "FASHION_MNIST_CLASSES", "ResourceUnavailable"]

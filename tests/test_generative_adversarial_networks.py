@@ -11,6 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import generative_adversarial_networks as gan
+from eecs598 import gan_quality
 from eecs598.resources import ResourceUnavailable
 
 
@@ -257,15 +258,15 @@ def test_frechet_distance_matches_scipy():
     mu1, mu2, s1, s2 = a.mean(0), b.mean(0), np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     covmean = scipy_linalg.sqrtm(s1 @ s2).real
     expected = ((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean)
-    assert gan.frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
-    assert gan.frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
+    assert gan_quality.frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
+    assert gan_quality.frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
 
 
 def test_classifier_score_bounds():
     K = 10
-    assert gan.classifier_score(np.eye(K)[np.arange(100) % K]) == pytest.approx(K, rel=1e-6)
-    assert gan.classifier_score(np.tile(np.eye(K)[3], (50, 1))) == pytest.approx(1, rel=1e-6)
-    assert gan.classifier_score(np.full((50, K), 1 / K)) == pytest.approx(1, rel=1e-6)
+    assert gan_quality.classifier_score(np.eye(K)[np.arange(100) % K]) == pytest.approx(K, rel=1e-6)
+    assert gan_quality.classifier_score(np.tile(np.eye(K)[3], (50, 1))) == pytest.approx(1, rel=1e-6)
+    assert gan_quality.classifier_score(np.full((50, K), 1 / K)) == pytest.approx(1, rel=1e-6)
 
 
 def test_quality_classifier_learns_and_is_deterministic():
@@ -274,16 +275,16 @@ def test_quality_classifier_learns_and_is_deterministic():
         images, labels = load_mnist(train=False)
     except ResourceUnavailable as e:
         pytest.skip(f"MNIST unavailable: {e}")
-    a = gan.train_quality_classifier(images[:3000], labels[:3000], steps=120, progress=False)
-    b = gan.train_quality_classifier(images[:3000], labels[:3000], steps=120, progress=False)
+    a = gan_quality.train_quality_classifier(images[:3000], labels[:3000], steps=120, progress=False)
+    b = gan_quality.train_quality_classifier(images[:3000], labels[:3000], steps=120, progress=False)
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
-    assert gan.classifier_accuracy(a, images[5000:7000], labels[5000:7000]) > 0.85
+    assert gan_quality.classifier_accuracy(a, images[5000:7000], labels[5000:7000]) > 0.85
     real = gan.preprocess_img(images[5000:6000].float() / 255).view(-1, 784)
-    q_real = gan.sample_quality(a, real, gan.classifier_outputs(a, gan.preprocess_img(
+    q_real = gan_quality.sample_quality(a, real, gan_quality.classifier_outputs(a, gan.preprocess_img(
         images[7000:9000].float() / 255).view(-1, 784))[1])
     noise = gan.sample_noise(1000, 784, seed=0)
-    q_noise = gan.sample_quality(a, noise, gan.classifier_outputs(a, gan.preprocess_img(
+    q_noise = gan_quality.sample_quality(a, noise, gan_quality.classifier_outputs(a, gan.preprocess_img(
         images[7000:9000].float() / 255).view(-1, 784))[1])
     assert q_real["score"] > 5 > q_noise["score"]
     assert q_real["fd"] * 10 < q_noise["fd"]
@@ -292,8 +293,8 @@ def test_quality_classifier_learns_and_is_deterministic():
 def test_generate_samples_is_seeded_and_keeps_mode():
     G = gan.build_dc_generator()
     G.train()
-    a = gan.generate_samples(G, 10, seed=5)
-    b = gan.generate_samples(G, 10, seed=5)
+    a = gan_quality.generate_samples(G, 10, seed=5)
+    b = gan_quality.generate_samples(G, 10, seed=5)
     assert a.shape == (10, 784) and torch.equal(a, b)
     assert G.training
 

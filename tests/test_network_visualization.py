@@ -1,4 +1,4 @@
-"""Tests for network_visualization.py and the Q3 helpers of a4_helper.py.
+"""Tests for network_visualization.py, the Q3 helpers of a4_helper.py and eecs598.digit_classifier.
 
 Each student function is checked against an independent computation (plain autograd, Captum,
 torchattacks, scipy-free Gaussian blur, torch.roll); the attacks must really change the prediction;
@@ -13,7 +13,7 @@ from PIL import Image
 
 import a4_helper
 import network_visualization as nv
-from eecs598 import resources
+from eecs598 import digit_classifier, resources
 
 
 def _rand(*shape, seed=0):
@@ -250,13 +250,13 @@ def mnist_model():
             and (resources.available("mnist/train-images-idx3-ubyte.gz")
                  or resources.available("mnist_subset/train-images-idx3-ubyte.gz"))):
         pytest.skip("MNIST is not available (set EECS598_DATA_MIRROR or allow the download)")
-    return a4_helper.load_mnist_classifier(verbose=False)
+    return digit_classifier.load_mnist_classifier(verbose=False)
 
 
 def test_mnist_classifier_quality_and_attack(mnist_model):
     assert not mnist_model.is_imagenet and "NOT ImageNet" in mnist_model.weights_source
     assert mnist_model.test_accuracy >= 0.97
-    X_np, y_np, names = a4_helper.load_mnist_val(25)
+    X_np, y_np, names = digit_classifier.load_mnist_val(25)
     assert X_np.shape == (25, 56, 56, 3) and X_np.dtype == np.uint8 and sorted(set(y_np)) == list(range(10))
     X = torch.cat([a4_helper.preprocess(Image.fromarray(x), size=56) for x in X_np])
     y = torch.from_numpy(y_np)

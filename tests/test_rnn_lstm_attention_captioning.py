@@ -410,17 +410,17 @@ def test_captioning_loss_spec_imagenet(cell_type, expected):
     assert abs(model(images, captions).item() - expected) < 1e-3
 
 
-# ---- notebook helpers (a4_helper Q2 section) and the project-trained feature network -------------
+# ---- notebook helpers (eecs598.captioning) and the project-trained feature network ----------
 def test_captioning_train_history_and_learning():
-    import a4_helper
+    from eecs598 import captioning
     reset_seed(0)
     w2i = {"<NULL>": 0, "<START>": 1, "<END>": 2, "x": 3, "y": 4}
     feats = torch.randn(40, 8)
     caps_ = torch.tensor([[1, 3 if f[0] > 0 else 4, 2, 0] for f in feats])
     m = cap.CaptioningRNN(w2i, input_dim=8, wordvec_dim=8, hidden_dim=16, cell_type="lstm",
                           ignore_index=0, feature_weights="untrained")
-    m, hist = a4_helper.captioning_train(m, feats, caps_, learning_rate=1e-2, num_epochs=30,
-                                         batch_size=16, verbose=False, plot=False)
+    m, hist = captioning.captioning_train(m, feats, caps_, learning_rate=1e-2, num_epochs=30,
+                                          batch_size=16, verbose=False, plot=False)
     assert len(hist) == 30 * 3  # ceil(40 / 16) iterations per epoch
     assert hist[-1] < 0.3 * hist[0]
 
@@ -438,15 +438,15 @@ class _Oracle(torch.nn.Module):
 
 
 def test_caption_bleu_matches_nltk():
-    import a4_helper
+    from eecs598 import captioning
     from nltk.translate.bleu_score import corpus_bleu
     itos = ["<NULL>", "<START>", "<END>", "<UNK>", "a", "red", "blue", "circle", "square", "on", "left"]
     gt = torch.tensor([[1, 4, 5, 7, 9, 10, 2, 0], [1, 4, 6, 8, 9, 10, 2, 0], [1, 4, 5, 8, 9, 10, 2, 0]])
-    perfect = a4_helper.caption_bleu(_Oracle(gt[:, 1:]), torch.arange(3), gt, itos)
+    perfect = captioning.caption_bleu(_Oracle(gt[:, 1:]), torch.arange(3), gt, itos)
     assert all(abs(v - 1.0) < 1e-12 for v in perfect.values())
     wrong = gt[:, 1:].clone()
     wrong[0, 1] = 6  # "a blue circle on left" for a red circle
-    scores = a4_helper.caption_bleu(_Oracle(wrong), torch.arange(3), gt, itos)
+    scores = captioning.caption_bleu(_Oracle(wrong), torch.arange(3), gt, itos)
     hyps = [["a", "blue", "circle", "on", "left"], ["a", "blue", "square", "on", "left"],
             ["a", "red", "square", "on", "left"]]
     refs = [[["a", "red", "circle", "on", "left"]], [hyps[1]], [hyps[2]]]
@@ -455,17 +455,17 @@ def test_caption_bleu_matches_nltk():
 
 
 def test_extract_features_cached_roundtrip(tmp_path, monkeypatch):
-    import a4_helper
+    from eecs598 import captioning
     monkeypatch.setenv("EECS598_DATA_DIR", str(tmp_path))
     ext = cap.FeatureExtractor(pooling=True, weights="untrained")
     images = torch.randint(0, 256, (3, 3, 112, 112), dtype=torch.uint8)
-    first = a4_helper.extract_features_cached(ext, images, "t", verbose=False)
+    first = captioning.extract_features_cached(ext, images, "t", verbose=False)
     assert first.shape == (3, 1280)
     assert torch.allclose(first, ext.extract_mobilenet_feature(images), atol=1e-6)
     assert len(list((tmp_path / "trained" / "caption_features").glob("t_*.pt"))) == 1
-    again = a4_helper.extract_features_cached(ext, images, "t", verbose=False)
+    again = captioning.extract_features_cached(ext, images, "t", verbose=False)
     assert torch.equal(first, again)
-    other = a4_helper.extract_features_cached(ext, images.flip(0), "t", verbose=False)  # new key
+    other = captioning.extract_features_cached(ext, images.flip(0), "t", verbose=False)  # new key
     assert len(list((tmp_path / "trained" / "caption_features").glob("t_*.pt"))) == 2
     assert torch.allclose(other, first.flip(0), atol=1e-6)
 

@@ -10,7 +10,7 @@ import torch
 from scipy import ndimage
 from scipy.spatial import ConvexHull
 
-from eecs598 import synthetic_captions as sc
+from eecs598 import scene_rendering, synthetic_captions as sc, synthetic_scenes as scenes
 
 KEYS = {"train_images", "train_captions", "val_images", "val_captions", "vocab"}
 SPECIALS = {"<NULL>": 0, "<START>": 1, "<END>": 2, "<UNK>": 3}
@@ -214,15 +214,15 @@ def test_scene_labels_agree_with_captions(generated):
             assert lab["count"][i].item() == int(two_objects)
             assert (lab["grid"][i] > 0).sum().item() == 1 + int(two_objects)
             assert (lab["layout"][i].item() == 0) == (not two_objects)
-            colour = sc.COLOURS[lab["colour"][i, 0]]
-            shape = sc.SHAPES[lab["shape"][i, 0]]
-            assert words[1] == colour and words[2] in (shape, sc.PLURALS[shape])
+            colour = scenes.COLOURS[lab["colour"][i, 0]]
+            shape = scenes.SHAPES[lab["shape"][i, 0]]
+            assert words[1] == colour and words[2] in (shape, scenes.PLURALS[shape])
             r, c = divmod(lab["position"][i, 0].item(), 3)
-            assert lab["grid"][i, r, c].item() == 1 + lab["colour"][i, 0] * len(sc.SHAPES) \
+            assert lab["grid"][i, r, c].item() == 1 + lab["colour"][i, 0] * len(scenes.SHAPES) \
                 + lab["shape"][i, 0]
             if not two_objects:
                 assert (lab["colour"][i, 1], lab["shape"][i, 1], lab["position"][i, 1]) == \
-                    (sc.IGNORE_INDEX,) * 3
+                    (scenes.IGNORE_INDEX,) * 3
                 assert CELL_OF[" ".join(words[3:])] == (r, c)
             else:
                 assert lab["position"][i, 1] >= 0
@@ -241,18 +241,19 @@ def test_caption_is_a_function_of_the_label_grid(generated):
 
 
 def test_make_scenes_and_render_accept_seeds():
-    scenes = sc.make_scenes(5, 11)
-    assert scenes == sc.make_scenes(5, np.random.default_rng(11))
-    assert [s["count"] for s in scenes] == [len(s["objects"]) for s in scenes]
-    images = sc.render_scenes(scenes, 2)
+    drawn = scenes.make_scenes(5, 11)
+    assert drawn == scenes.make_scenes(5, np.random.default_rng(11))
+    assert [s["count"] for s in drawn] == [len(s["objects"]) for s in drawn]
+    images = scene_rendering.render_scenes(drawn, 2)
     assert images.dtype == np.uint8 and images.shape == (5, 3, 112, 112)
-    assert np.array_equal(images, sc.render_scenes(scenes, np.random.default_rng(2)))
+    assert np.array_equal(images, scene_rendering.render_scenes(drawn, np.random.default_rng(2)))
 
 
 def test_load_or_make_caches_atomically(tmp_path, monkeypatch):
     monkeypatch.setenv("EECS598_DATA_DIR", str(tmp_path))
     first = sc.load_or_make(num_train=20, num_val=5, seed=1)
-    path = tmp_path / "synthetic" / "synthetic_coco_20_5_s1.pt"
+    path = sc.cache_path(num_train=20, num_val=5, seed=1)
+    assert path.parent == tmp_path / "synthetic" and path.name.startswith("synthetic_coco_20_5_s1_")
     assert path.is_file()
     assert os.listdir(path.parent) == [path.name]  # no temporary file left behind
     on_disk = torch.load(path)
@@ -280,6 +281,13 @@ def test_load_or_make_caches_atomically(tmp_path, monkeypatch):
     other = tmp_path / "elsewhere"
     sc.load_or_make(num_train=20, num_val=5, seed=1, cache_dir=other)
     assert (other / path.name).is_file()
+
+    # Another generator (its code changed) never reads this generator's file.
+    monkeypatch.setattr(sc, "generator_version", lambda: "0123456789abcdef")
+    assert sc.cache_path(num_train=20, num_val=5, seed=1) != path
+    monkeypatch.setattr(sc, "make_captioning_dataset", must_not_run)
+    with pytest.raises(AssertionError, match="regenerated"):
+        sc.load_or_make(num_train=20, num_val=5, seed=1)
 
 
 def test_description_says_synthetic():
