@@ -201,9 +201,9 @@ def throughput(args, device):
         if best is None or g > best[1]:
             best = (name, g)
     base = statistics.median(rates['NCHW, batch 64 (original)'])
-    for name, r in rates.items():
+    for name, r in list(rates.items())[1:]:
         ratios = [a / b for a, b in zip(r, rates['NCHW, batch 64 (original)'])]
-        print(f'  speed-up of {name}: {spread(ratios, "{:.2f}")}x (per round)')
+        print(f'  speed-up of {name} over the original layout: {spread(ratios, "{:.2f}")}x (per round)')
     if best[1] < 0.5 * peak:
         cl, b, _ = variants[best[0]]
         print(f'best variant at {100 * best[1] / peak:.0f}% of the peak (< 50%); where a step of '
@@ -281,7 +281,7 @@ def main(argv=None):
     unknown = set(names) - set(CANDIDATES)
     if unknown:
         raise SystemExit(f'unknown candidate(s) {sorted(unknown)}; choose from {list(CANDIDATES)}')
-    print(f'-- 2. choosing the recipe on validation ' + '-' * 39)
+    print('-- 2. choosing the recipe on validation ' + '-' * 39)
     print(f'data: {data["source"]}; {len(y_tr):,} train / {len(y_val):,} validation images '
           f'(stratified split of the training images); {args.epochs:g} epochs per run, '
           f'seeds 0-{args.seeds - 1}, same initial weights per seed')
