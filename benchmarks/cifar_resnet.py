@@ -23,6 +23,32 @@ more time than the original, so its gain at equal time is at least the gain prin
 Data: ``eecs598.data.load_cifar10_arrays()`` (the full CIFAR-10 when cached, else the data mirror's
 genuine subset: 5,438 train / 1,017 test images).
 
+Measured (2-core AMD EPYC VM shared with six other jobs, torch 2.14.1, the mirror's subset):
+
+* ``--only throughput --threads 1 --rounds 3``: matmul peak 53.3 [51.5-60.5] GFLOP/s; resnet32
+  (103.9 MFLOP per training image) NCHW batch 64 (original) 265 images/s = 51.6% of the peak,
+  channels-last batch 64 275 images/s = 53.7%, channels-last batch 128 337 images/s = 65.7%;
+  channels-last speed-up 1.31 [0.96-1.47]x at batch 64, 1.40 [1.18-1.55]x at batch 128.
+  With ``--threads 2`` on the same busy machine the 2-thread runs stall on each other's load
+  (3.8-36% of the peak): on a shared 2-core machine one thread per run is the faster choice.
+  When the machine was busiest (one-thread peak 11.5 GFLOP/s), the per-convolution table showed why
+  a step stays near half the peak: the 8-channel convolutions at 32x32 (a third of the FLOPs) ran
+  at 35% of the peak, the 1x1 stride-2 shortcuts at 8-18%, the 16/32-channel ones at 74-95%, and
+  BatchNorm/ReLU/additions/optimizer took 19-26% of the step with no FLOPs.
+  (torch.compile, ``--compile``: 1.04-1.2x over eager channels-last after 5 minutes of compiling.)
+* ``--num-train 2500 --num-val 500 --epochs 4 --seeds 3 --candidates fast,fast_flip_only
+  --threads 1 --only recipes``: validation medians original 35.80%, fast (crops + flips) 36.60%,
+  flips only 37.40% [37.00-39.00] -> chosen: flips only; test, once: original 36.18%
+  [35.40-36.58], flips only 40.81% [38.74-41.20], gain +4.23 [+3.34-+5.01] points per seed at
+  equal epochs, time ratio 0.49 [0.45-1.22].
+* ``--num-train 2500 --num-val 500 --epochs 2 --seeds 3 --candidates
+  fast,fast_flip_only,fast_lr0.1_b128 --rounds 2 --tp-seconds 2 --threads 1``: validation medians
+  original 26.80%, fast 30.80%, flips only 33.20%, lr 0.1 batch 128 28.40% -> flips only; test:
+  original 30.19%, flips only 35.40%, gain +4.42 [+4.03-+6.10] points, time ratio 0.73.
+
+The default (8 epochs, 4,438 train / 1,000 validation images, four candidates, 3 seeds) trains
+about 800,000 images: roughly half an hour on two idle cores. It has not been run here yet.
+
 Usage (from the repository root; run time about seeds x (candidates + 1) x epochs x 25 s on one
 busy core with the mirror's subset):
     EECS598_DATA_MIRROR=/work/shared/data python benchmarks/cifar_resnet.py
