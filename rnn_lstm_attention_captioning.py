@@ -27,8 +27,6 @@ Differences from the FA2020 original (on purpose, each kept compatible with its 
   ``FeatureExtractor``.
 - The original ``extract_mobilenet_feature`` computed an L2 normalisation and discarded it; the
   discarded call is left out (features are *not* normalised, as in the original's results).
-- ``lstm_forward_fused`` (provided, not a student function) is the same LSTM with the whole
-  sequence's backward pass written by hand, for ``benchmarks/lstm.py``.
 """
 import math
 
@@ -761,27 +759,99 @@ def lstm_forward(x, h0, Wx, Wh, b):
     ##########################################################################
     # Replace "pass" statement with your code
     # BEGIN SOLUTION
-    N, T, D = x.shape
-    H = h0.shape[1]
-    # Hoisted input projection: one (N*T, D) x (D, 4H) matmul instead of T small ones.
-    xw = torch.addmm(b, x.reshape(N * T, D), Wx).view(N, T, 4 * H)
-    prev_h, prev_c = h0, c0
-    hs = []
-    for t in range(T):
-        # Same gates as lstm_step_forward, with x_t Wx + b taken from xw.
-        a = torch.addmm(xw[:, t], prev_h, Wh)  # (N, 4H)
-        i, f, o = torch.sigmoid(a[:, :3 * H]).chunk(3, dim=1)
-        g = torch.tanh(a[:, 3 * H:])
-        prev_c = f * prev_c + i * g
-        prev_h = o * torch.tanh(prev_c)
-        hs.append(prev_h)
-    h = torch.stack(hs, dim=1)  # (N, T, H)
+    # The loop of lstm_step_forward's gate math over time, with the input projection of all T
+    # steps hoisted into one matmul and the backward pass written by hand (_LSTMSequence below).
+    h = _LSTMSequence.apply(x, h0, Wx, Wh, b)
     # END SOLUTION
     ##########################################################################
     #                             END OF YOUR CODE                           #
     ##########################################################################
 
     return h
+
+
+##############################################################################
+# (Optional) helpers for your lstm_forward                                   #
+##############################################################################
+# Replace "pass" statement with your code
+# BEGIN SOLUTION
+class _LSTMSequence(torch.autograd.Function):
+    """lstm_forward's LSTM over a whole sequence (c0 = 0), with a hand-written backward pass.
+
+    Autograd through a Python time loop records every small op of every step and keeps all
+    their intermediates. This forward runs 7 ops per step on views made before the loop and
+    stores only the activated gates, the cell states and tanh(c). The backward computes every
+    factor that does not depend on the recurrent gradient for all T steps at once, keeps 5 ops
+    and one (N, 4H) x (4H, H) matmul per step in the time loop, and leaves the weight and input
+    gradients to three large matmuls after it -- the same FLOPs as torch.nn.LSTM.
+
+    Inputs: x (N, T, D), h0 (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,); gate order i, f, o, g.
+    Returns: h (N, T, H).
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, Wx, Wh, b):
+        N, T, D = x.shape
+        H = h0.shape[1]
+        xt = x.transpose(0, 1).reshape(T * N, D)  # time-major rows, (T*N, D)
+        # gates[t] starts as x_t Wx + b (one matmul for all steps) and becomes the activated gates.
+        gates = torch.addmm(b, xt, Wx).view(T, N, 4 * H)
+        hs = x.new_empty(T + 1, N, H)  # hs[0] = h0, hs[t + 1] = h_t
+        cs = x.new_zeros(T + 1, N, H)  # cs[0] = c0 = 0
+        tanh_c = x.new_empty(T, N, H)
+        hs[0] = h0
+        # Per-step views, made once: the loop then runs compute ops only.
+        a, ifo, g = gates.unbind(0), gates[:, :, :3 * H].unbind(0), gates[:, :, 3 * H:].unbind(0)
+        i, f, o = (gates[:, :, k * H:(k + 1) * H].unbind(0) for k in range(3))
+        h, c, tc = hs.unbind(0), cs.unbind(0), tanh_c.unbind(0)
+        for t in range(T):
+            a[t].addmm_(h[t], Wh)  # (N, 4H)
+            ifo[t].sigmoid_()
+            g[t].tanh_()
+            torch.mul(f[t], c[t], out=c[t + 1])
+            c[t + 1].addcmul_(i[t], g[t])  # c_t = f * c_{t-1} + i * g
+            torch.tanh(c[t + 1], out=tc[t])
+            torch.mul(o[t], tc[t], out=h[t + 1])  # h_t = o * tanh(c_t)
+        ctx.save_for_backward(xt, Wx, Wh, gates, hs, cs, tanh_c)
+        return hs[1:].transpose(0, 1)  # (N, T, H)
+
+    @staticmethod
+    def backward(ctx, dh):
+        xt, Wx, Wh, gates, hs, cs, tanh_c = ctx.saved_tensors
+        T, N, H4 = gates.shape
+        H, D = H4 // 4, xt.shape[1]
+        dh = dh.transpose(0, 1)  # (T, N, H)
+        i, f, o, g = gates.view(T, N, 4, H).unbind(2)  # each (T, N, H)
+        # The loop works in the gate order i, f, g, o: the three gates whose gradient is the cell
+        # gradient dc times a known factor sit side by side, so one broadcast mul makes them.
+        # da_i = dc g i(1-i), da_f = dc c_prev f(1-f), da_g = dc i (1-g^2), da_o = dh tanh(c) o(1-o);
+        # dc = dc_next f_next + dh o (1 - tanh(c)^2).
+        K = torch.stack([g * i * (1 - i), cs[:-1] * f * (1 - f), i * (1 - g * g),
+                         tanh_c * o * (1 - o)], dim=2)  # (T, N, 4, H)
+        P = o * (1 - tanh_c * tanh_c)  # (T, N, H)
+        perm = [0, 1, 3, 2]  # i, f, o, g <-> i, f, g, o (its own inverse)
+        WhT = Wh.view(H, 4, H)[:, perm].reshape(H, H4).t()  # (4H, H), rows in the loop's order
+        dA = gates.new_empty(T, N, 4, H)  # gradient of the gate pre-activations, order i, f, g, o
+        dA_c, dA_o, dA_t = dA[:, :, :3].unbind(0), dA[:, :, 3].unbind(0), dA.view(T, N, H4).unbind(0)
+        K_c, K_o = K[:, :, :3].unbind(0), K[:, :, 3].unbind(0)
+        P_t, f_t, dh_in = P.unbind(0), f.unbind(0), dh.unbind(0)
+        dh_t = dh_in[T - 1]
+        dc = dh_t * P_t[T - 1]
+        for t in range(T - 1, -1, -1):
+            if t < T - 1:
+                dh_t = torch.addmm(dh_in[t], dA_t[t + 1], WhT)  # dh_t + gradient from step t + 1
+                dc = dc.mul_(f_t[t + 1]).addcmul_(dh_t, P_t[t])
+            torch.mul(K_c[t], dc.unsqueeze(1), out=dA_c[t])
+            torch.mul(K_o[t], dh_t, out=dA_o[t])
+        dh0 = dA_t[0].mm(WhT)
+        dA = dA.view(T * N, H4)
+        # Weight gradients in the loop's gate order, then put back in order i, f, o, g.
+        dx = dA.mm(Wx.view(D, 4, H)[:, perm].reshape(D, H4).t()).view(T, N, D).transpose(0, 1)
+        dWx = xt.t().mm(dA).view(D, 4, H)[:, perm].reshape(D, H4)
+        dWh = hs[:-1].reshape(T * N, H).t().mm(dA).view(H, 4, H)[:, perm].reshape(H, H4)
+        db = dA.sum(0).view(4, H)[perm].reshape(H4)
+        return dx, dh0, dWx, dWh, db
+# END SOLUTION
 
 
 class LSTM(nn.Module):
@@ -837,84 +907,6 @@ class LSTM(nn.Module):
         """
         next_h, next_c = lstm_step_forward(x, prev_h, prev_c, self.Wx, self.Wh, self.b)
         return next_h, next_c
-
-
-class _LSTMSequence(torch.autograd.Function):
-    """The LSTM of lstm_forward over a whole sequence, with a hand-written backward pass.
-
-    Provided code (not a student exercise), used by ``lstm_forward_fused`` and
-    ``benchmarks/lstm.py``. Autograd through a Python time loop records ~10 small ops per step
-    and keeps every intermediate alive. Here the forward stores only the activated gates, the
-    cell states and tanh(c); the backward computes every factor that does not depend on the
-    recurrent gradient for all T steps at once, keeps ~5 ops and one (N,H)x(H,4H) matmul per
-    step in the time loop, and leaves the weight gradients to three large matmuls after it
-    (dWx = X^T dA, dWh = H_prev^T dA, dx = dA Wx^T), as torch.nn.LSTM's CPU kernel does.
-    """
-
-    @staticmethod
-    def forward(ctx, x, h0, Wx, Wh, b):
-        N, T, D = x.shape
-        H = h0.shape[1]
-        xt = x.transpose(0, 1).reshape(T * N, D)  # time-major rows, (T*N, D)
-        # gates[t] starts as x_t Wx + b and is overwritten in place by the activated gates.
-        gates = torch.addmm(b, xt, Wx).view(T, N, 4 * H)
-        hs = x.new_empty(T + 1, N, H)  # hs[0] = h0, hs[t + 1] = h_t
-        cs = x.new_empty(T + 1, N, H)  # cs[0] = c0 = 0
-        tanh_c = x.new_empty(T, N, H)
-        hs[0] = h0
-        cs[0] = 0
-        for t in range(T):
-            a = gates[t].addmm_(hs[t], Wh)  # (N, 4H)
-            a[:, :3 * H].sigmoid_()
-            a[:, 3 * H:].tanh_()
-            i, f, o, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            torch.addcmul(f * cs[t], i, g, out=cs[t + 1])
-            torch.tanh(cs[t + 1], out=tanh_c[t])
-            torch.mul(o, tanh_c[t], out=hs[t + 1])
-        ctx.save_for_backward(xt, Wx, Wh, gates, hs, cs, tanh_c)
-        ctx.shape = (N, T, D, H)
-        return hs[1:].transpose(0, 1)  # (N, T, H)
-
-    @staticmethod
-    def backward(ctx, dh):
-        xt, Wx, Wh, gates, hs, cs, tanh_c = ctx.saved_tensors
-        N, T, D, H = ctx.shape
-        dh = dh.transpose(0, 1)  # (T, N, H)
-        g4 = gates.view(T, N, 4, H)
-        i, f, o, g = g4.unbind(2)  # each (T, N, H)
-        # Everything that does not depend on the recurrent gradients, for all steps at once:
-        # da_i = dc * g * i(1-i), da_f = dc * c_prev * f(1-f), da_o = dh * tanh(c) * o(1-o),
-        # da_g = dc * i * (1-g^2); and dc gets dh * o * (1 - tanh(c)^2).
-        K = torch.stack([g * i * (1 - i), cs[:-1] * f * (1 - f),
-                         tanh_c * o * (1 - o), i * (1 - g * g)], dim=2)  # (T, N, 4, H)
-        P = o * (1 - tanh_c * tanh_c)  # (T, N, H)
-        dA = gates.new_empty(T, N, 4, H)  # gradient of the gate pre-activations
-        dh_next = dh.new_zeros(N, H)
-        dc = dh.new_zeros(N, H)
-        WhT = Wh.t()
-        for t in reversed(range(T)):
-            dh_t = dh[t] + dh_next
-            dc = torch.addcmul(dc, dh_t, P[t])  # dc_next * f (carried) + dh_t * o * tanh'(c)
-            torch.mul(K[t], torch.stack([dc, dc, dh_t, dc], dim=1), out=dA[t])
-            dh_next = dA[t].view(N, 4 * H).mm(WhT)
-            dc = dc * f[t]  # becomes dc_next for step t - 1
-        dA2 = dA.view(T * N, 4 * H)
-        dx = dA2.mm(Wx.t()).view(T, N, D).transpose(0, 1)
-        dWx = xt.t().mm(dA2)
-        dWh = hs[:-1].reshape(T * N, H).t().mm(dA2)
-        db = dA2.sum(dim=0)
-        return dx, dh_next, dWx, dWh, db
-
-
-def lstm_forward_fused(x, h0, Wx, Wh, b):
-    """
-    The same function as lstm_forward (c0 = 0, gate order i, f, o, g), computed by
-    _LSTMSequence with a hand-written backward pass for the whole sequence.
-
-    Inputs / Returns: as lstm_forward; x (N, T, D), h0 (N, H), Wx (D, 4H), Wh (H, 4H),
-    b (4H,) -> h (N, T, H).
-    """
-    return _LSTMSequence.apply(x, h0, Wx, Wh, b)
 
 
 ##############################################################################
