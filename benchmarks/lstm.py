@@ -6,7 +6,7 @@ Implementations of the same function (one layer, c0 = 0, h0 given, sum of h as t
                     measured in the same rounds;
 * ``LSTM``       -- ``rnn_lstm_attention_captioning.LSTM``, the module the notebook trains
                     (``lstm_forward``: hoisted input projection, 7 ops per step, a hand-written
-                    backward for the whole sequence);
+                    backward for the whole sequence with 6 ops per step);
 * ``step loop``  -- ``lstm_step_forward`` called T times under autograd: what a plain student
                     implementation of ``lstm_forward`` costs;
 * ``matmuls``    -- only the matrix products that ``LSTM`` runs (torch.mm, i.e. MKL), without any
@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import rnn_lstm_attention_captioning as cap  # noqa: E402
 
 SHAPES = [(64, 16, 512, 512), (10, 16, 128, 128)]  # (N, T, D, H)
-OPS_PER_STEP = 7 + 5 + 1  # LSTM: forward ops, backward ops, and the backward's per-step matmul
+OPS_PER_STEP = 7 + 6  # LSTM's ops per time step: forward, backward (with its matmul)
 
 
 def flops(N, T, D, H):
@@ -56,7 +56,7 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def interleaved(fns, rounds, warmup, device):
+def interleaved(fns, rounds, warmup, device, clock):
     """{name: [seconds per round]}; every round runs each function once, in rotating order."""
     names = list(fns)
     for _ in range(warmup):
@@ -66,10 +66,10 @@ def interleaved(fns, rounds, warmup, device):
     for r in range(rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:
             _sync(device)
-            start = time.perf_counter()
+            start = clock()
             fns[name]()
             _sync(device)
-            times[name].append(time.perf_counter() - start)
+            times[name].append(clock() - start)
     return times
 
 
@@ -82,7 +82,7 @@ def step_loop(x, h0, Wx, Wh, b):
     return torch.stack(hs, dim=1)
 
 
-def bench_shape(N, T, D, H, rounds, warmup, device):
+def bench_shape(N, T, D, H, rounds, warmup, device, clock):
     torch.manual_seed(0)
     x = torch.randn(N, T, D, device=device, requires_grad=True)
     h0 = torch.randn(N, H, device=device, requires_grad=True)
@@ -110,20 +110,20 @@ def bench_shape(N, T, D, H, rounds, warmup, device):
         "step loop": lambda: step_loop(x, h0, mine.Wx, mine.Wh, mine.b).sum().backward(),
         "matmuls": matmuls,
     }
-    return interleaved(fns, rounds, warmup, device)
+    return interleaved(fns, rounds, warmup, device, clock)
 
 
-def op_cost_us(device, n=2000):
+def op_cost_us(device, clock, n=2000):
     """Median time of one small elementwise op (dispatch + kernel), in microseconds."""
     a, b = torch.randn(10, 128, device=device), torch.randn(10, 128, device=device)
     times = []
     for _ in range(5):
         _sync(device)
-        start = time.perf_counter()
+        start = clock()
         for _ in range(n):
             torch.mul(a, b)
         _sync(device)
-        times.append((time.perf_counter() - start) / n * 1e6)
+        times.append((clock() - start) / n * 1e6)
     return statistics.median(times)
 
 
@@ -143,11 +143,16 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    # One CPU thread: the process's CPU time, which time spent waiting for a shared core does not
+    # inflate. Otherwise (threads or a GPU) wall-clock time.
+    cpu_clock = device.type == "cpu" and args.threads == 1
+    clock = time.process_time if cpu_clock else time.perf_counter
     print(f"torch {torch.__version__} | {machine()} | device {device} | {args.threads} threads | "
-          f"float32 | {args.rounds} interleaved rounds, median [25th-75th percentile]")
+          f"float32 | {'CPU' if cpu_clock else 'wall-clock'} time | "
+          f"{args.rounds} interleaved rounds, median [25th-75th percentile]")
     print(f"{'N,T,D,H':<16}{'impl':<11}{'ms':>9}{'vs nn.LSTM':>12}{'spread':>16}{'GFLOP/s':>9}")
     for N, T, D, H in SHAPES:
-        times = bench_shape(N, T, D, H, args.rounds, args.warmup, device)
+        times = bench_shape(N, T, D, H, args.rounds, args.warmup, device, clock)
         base = times["nn.LSTM"]
         for name, ts in times.items():
             lo, mid, hi = quantiles([t / b for t, b in zip(ts, base)])
@@ -155,11 +160,11 @@ def main():
             print(f"{f'{N},{T},{D},{H}':<16}{name:<11}{t * 1e3:9.2f}{mid:11.2f}x"
                   f"{f'[{lo:.2f}-{hi:.2f}]':>16}{flops(N, T, D, H) / t / 1e9:9.1f}")
         if (N, T, D, H) == SHAPES[-1]:
-            op_us = op_cost_us(device)
+            op_us = op_cost_us(device, clock)
             floor = op_us * OPS_PER_STEP * T / 1e3
             print(f"  per-op cost {op_us:.1f} us x {OPS_PER_STEP} ops/step x {T} steps = "
                   f"{floor:.2f} ms of framework overhead alone, = "
-                  f"{floor / statistics.median(base):.2f}x nn.LSTM's whole forward + backward")
+                  f"{floor / (statistics.median(base) * 1e3):.2f}x nn.LSTM's whole forward + backward")
 
 
 if __name__ == "__main__":
