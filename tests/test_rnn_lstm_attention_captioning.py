@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 
 import rnn_lstm_attention_captioning as cap
-from eecs598.lstm_fused import lstm_forward_fused
 from eecs598.grad import compute_numeric_gradient, rel_error
 from eecs598.resources import available
 from eecs598.utils import decode_captions, reset_seed
@@ -190,7 +189,16 @@ def _nn_lstm_like(lstm):
     return ref
 
 
-@pytest.mark.parametrize("forward", [cap.lstm_forward, lstm_forward_fused])
+def lstm_step_loop(x, h0, Wx, Wh, b):
+    """lstm_forward written the plain way: lstm_step_forward in a loop, autograd for the backward."""
+    h, c, hs = h0, torch.zeros_like(h0), []
+    for t in range(x.shape[1]):
+        h, c = cap.lstm_step_forward(x[:, t], h, c, Wx, Wh, b)
+        hs.append(h)
+    return torch.stack(hs, dim=1)
+
+
+@pytest.mark.parametrize("forward", [cap.lstm_forward, lstm_step_loop])
 def test_lstm_matches_torch_nn_lstm(forward):
     reset_seed(0)
     N, T, D, H = 3, 6, 5, 7
@@ -204,14 +212,15 @@ def test_lstm_matches_torch_nn_lstm(forward):
     h_ref, _ = ref(x, (h0[None], torch.zeros_like(h0)[None]))
     assert_close(h, h_ref, 1e-12)
     dout = torch.randn(N, T, H, **f64)
-    g = torch.autograd.grad(h, (x, h0, lstm.Wx, lstm.Wh), dout)
-    g_ref = torch.autograd.grad(h_ref, (x, h0, ref.weight_ih_l0, ref.weight_hh_l0), dout)
+    g = torch.autograd.grad(h, (x, h0, lstm.Wx, lstm.Wh, lstm.b), dout)
+    g_ref = torch.autograd.grad(h_ref, (x, h0, ref.weight_ih_l0, ref.weight_hh_l0, ref.bias_ih_l0), dout)
     assert_close(g[0], g_ref[0], 1e-12)
     assert_close(g[1], g_ref[1], 1e-12)
     perm = torch.cat([torch.arange(0, 2 * H), torch.arange(3 * H, 4 * H), torch.arange(2 * H, 3 * H)])
     inv = torch.argsort(perm)
     assert_close(g[2], g_ref[2][inv].t(), 1e-12)
     assert_close(g[3], g_ref[3][inv].t(), 1e-12)
+    assert_close(g[4], g_ref[4][inv], 1e-12)
 
 
 def test_lstm_module_step_matches_nn_lstmcell():
@@ -225,11 +234,12 @@ def test_lstm_module_step_matches_nn_lstmcell():
         assert_close(mine, theirs, 1e-12)
 
 
-def test_lstm_forward_fused_gradcheck():
+def test_lstm_forward_gradcheck():
+    """lstm_forward's gradients (hand-written in the solution) against finite differences."""
     reset_seed(0)
     N, T, D, H = 2, 4, 3, 5
     args = [torch.randn(*s, **f64, requires_grad=True) for s in [(N, T, D), (N, H), (D, 4 * H), (H, 4 * H), (4 * H,)]]
-    assert torch.autograd.gradcheck(lstm_forward_fused, args)
+    assert torch.autograd.gradcheck(cap.lstm_forward, args)
 
 
 # ---- attention ----------------------------------------------------------------------------------
