@@ -135,17 +135,18 @@ def section_notebooks(report, args):
 
 def section_resnet32(report, args):
     import pytorch_autograd_and_nn as q1
+    from eecs598 import cifar_recipes
     from eecs598.data import load_cifar10_arrays
 
     torch.cuda.reset_peak_memory_stats()
     arrays = load_cifar10_arrays()
-    X_tr, y_tr = q1.normalize_cifar(arrays["X_train"]), torch.as_tensor(arrays["y_train"])
-    X_te, y_te = q1.normalize_cifar(arrays["X_test"]), torch.as_tensor(arrays["y_test"])
+    X_tr, y_tr = cifar_recipes.normalize_cifar(arrays["X_train"]), torch.as_tensor(arrays["y_train"])
+    X_te, y_te = cifar_recipes.normalize_cifar(arrays["X_test"]), torch.as_tensor(arrays["y_test"])
     torch.manual_seed(0)
     model = q1.get_resnet("resnet32")
     per_image = flops_of(lambda: model(X_tr[:64]).sum().backward()) / 64
     model.zero_grad(set_to_none=True)
-    res = q1.train_with_budget(model, X_tr, y_tr, args.resnet_budget, recipe="original",
+    res = cifar_recipes.train_with_budget(model, X_tr, y_tr, args.resnet_budget, recipe="original",
                                device=torch.device("cuda"), X_val=X_te, y_val=y_te, progress=False)
     epochs_per_s = res["images"] / len(y_tr) / res["seconds"]
     report.add("resnet32", f"original recipe, {args.resnet_budget:.0f} s, {len(y_tr):,} train images",

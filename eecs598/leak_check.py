@@ -36,6 +36,18 @@ BEGIN, END = "# BEGIN " + "SOLUTION", "# END " + "SOLUTION"
 MIN_NODES = 8            # statements with fewer AST nodes say nothing about a solution
 
 
+def region_spans(text):
+    """``[(begin_line, end_line)]`` of the regions of ``text`` (1-based marker lines)."""
+    spans, begin = [], None
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.strip() == BEGIN:
+            begin = lineno
+        elif line.strip() == END and begin is not None:
+            spans.append((begin, lineno))
+            begin = None
+    return spans
+
+
 @dataclass
 class Report:
     leaks: list = field(default_factory=list)       # one line per finding
@@ -109,7 +121,6 @@ def solution_statements(root):
     """``{normalised statement: 'file:line'}`` of the non-trivial statements in solution regions,
     less those that the same file also has outside its regions (provided code: the student's
     stub ships it anyway)."""
-    from .release import region_spans
     secrets = {}
     for path in sorted(Path(root).glob("*.py")) + sorted(Path(root).glob("*.ipynb")):
         text = path.read_text(encoding="utf-8")

@@ -27,7 +27,7 @@ import re
 import shutil
 from pathlib import Path
 
-from .leak_check import code_cells
+from .leak_check import code_cells, region_spans
 from .resources import REPO_ROOT
 
 BEGIN, END = "# BEGIN " + "SOLUTION", "# END " + "SOLUTION"  # split: this file is no region
@@ -68,18 +68,6 @@ def strip_regions(text, where="<text>"):
     if inside:
         raise ReleaseError(f"{where}: {BEGIN} without {END}")
     return "".join(out), removed
-
-
-def region_spans(text):
-    """``[(begin_line, end_line)]`` of the regions of ``text`` (1-based marker lines)."""
-    spans, begin = [], None
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if line.strip() == BEGIN:
-            begin = lineno
-        elif line.strip() == END and begin is not None:
-            spans.append((begin, lineno))
-            begin = None
-    return spans
 
 
 def _strip_notebook(path):

@@ -38,7 +38,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from .sandbox import REPO_ROOT, SECRET_FILES
+from .sandbox import REPO_ROOT
+from .support import SECRET_FILES
 
 ROOT_ENV = "EECS598_AUTOGRADER_ROOT"
 DEFAULT_ROOT = "/autograder"
@@ -360,7 +361,8 @@ def run(root=None, isolation=None, questions=None, verbose=True):
     from .isolation import detect
     from .output import safe_folder
     from .results import summary, write_results
-    from .sandbox import DEFAULT_MEM_MB, Sandbox, _others_can_reach
+    from .sandbox import DEFAULT_MEM_MB, Sandbox
+    from .support import others_can_reach
     started = time.time()
     root = autograder_root(root)
     source, out = root / "source", root / "results" / "results.json"
@@ -390,7 +392,7 @@ def run(root=None, isolation=None, questions=None, verbose=True):
                          isolation=mode) as sandbox:
                 raw = grade(submission, sandbox, reference, questions)
         report = raw.get("extra_data", {}).get("isolation", {})
-        report["expected_values_readable_by_others"] = _others_can_reach(source / EXPECTED)
+        report["expected_values_readable_by_others"] = others_can_reach(source / EXPECTED)
         results = gradescope_results(raw, isolation_note(report))
         if verbose:
             print(summary(raw, f"== {submission}"))
