@@ -294,7 +294,7 @@ def test_zip_holds_the_scripts_and_no_solution(autograder_zip):
         texts = {n: zf.read(n).decode("utf-8") for n in names}
     assert {"setup.sh", "run_autograder", "requirements.txt", EXPECTED} <= set(names)
     assert not any(n.endswith(("hidden.py", "mistakes.py")) for n in names)
-    assert not any(f"{m}.py" in n for n in names for m in MODULES)  # the grader needs no student module
+    assert not any(n == f"repo/{m}.py" for n in names for m in MODULES)  # the grader needs no student module
     # every distinctive line of the solution regions is absent from the grader's files
     secret_lines = set()
     for m in MODULES:

@@ -78,7 +78,7 @@ def load_stored(path):
     encoded outputs; ``tests`` is the list of tests to grade (public and hidden, with points, the
     hidden ones already drawn from the build's secret), or None for a public-only file (the
     release's ``public_expected.json``: a bare ``{key: outputs}`` mapping)."""
-    from .questions import Test
+    from .specs import Test
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if not (isinstance(data, dict) and data.get("format") == STORED_FORMAT):
         return data, None
