@@ -145,9 +145,9 @@ def solution_statements(root):
 # Released statements that do equal a solution statement, reviewed and accepted (file, the
 # statement as ``ast.unparse`` writes it, why). Matched exactly: a renamed copy is not accepted.
 ACCEPTED = (
-    ("eecs598/synthetic_captions.py", "x = cos * dx + sin * dy",
+    ("eecs598/scene_rendering.py", "x = cos * dx + sin * dy",
      "a rotation of the synthetic scenes; only its shape a*b + c*d matches the LSTM cell update"),
-    ("eecs598/grading/probes.py", "feat = feat.mean(dim=(2, 3))",
+    ("eecs598/grading/probes_captioning.py", "feat = feat.mean(dim=(2, 3))",
      "the grader's stand-in feature extractor pools its map (global average pooling, a standard idiom)"),
     ("pytorch_autograd_and_nn.ipynb",
      "optimizer = optim.SGD(model.parameters(), lr=learning_rate, weight_decay=weight_decay)",

@@ -164,7 +164,8 @@ def release_plan(root=REPO_ROOT, notebooks=None):
     notebooks = NOTEBOOKS if notebooks is None else notebooks
     seeds, cells = [], [TEST_PUBLIC, CONFTEST_HOOK]
     for nb in notebooks:
-        for f in nb.files:
+        # the grader imports each notebook's public test specs by the registry's name, not by an import line
+        for f in nb.files + (f"eecs598/grading/specs/{nb.name}.py",):
             if (root / f).is_file():
                 seeds.append(f)
                 if f.endswith(".ipynb"):

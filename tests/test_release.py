@@ -72,7 +72,7 @@ def test_allow_list_ships_only_what_students_need(released):
     assert not set(NEVER) & names
     # every shipped eecs598 file is imported by something shipped (the closure, not a listing)
     plan, _ = release_plan()
-    assert names - generated == set(plan) and len(plan) < 60
+    assert names - generated == set(plan) and len(plan) < 90  # 70 after the module splits; far below the repository
     assert "student release" in (out / "README.md").read_text()
     assert summary["regions"] >= 40 and summary["public_tests"] == len(PUBLIC)
     for path in out.rglob("*.py"):
