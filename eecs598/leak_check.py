@@ -13,16 +13,9 @@
     file also has outside the regions is provided code (the stub ships it), no secret; released
     statements reviewed and accepted as harmless overlaps are listed in :data:`ACCEPTED`.
 
-(b) **Behaviour** (:mod:`eecs598.leak_behaviour`, in a subprocess with a timeout). For every public
-    autograder test, the graded function's call is recorded on the reference solution (arguments
-    the probe passes); then every callable of the release -- functions, methods, lambdas and
-    classes at any depth of every ``.py`` file, and those defined in notebook cells -- whose
-    signature accepts those arguments takes the graded function's place in the probe, and a
-    callable whose outputs pass the test (the grader's own comparison) reproduces the reference:
-    a leak. Student stubs take part too (they return ``None``; a stub that did not would be a
-    leak). What cannot be run is reported, never skipped silently: files that fail to import,
-    definitions that fail to compile on their own, calls that time out, and the top-level
-    statements of notebook cells (they load data and train; the AST comparison covers them).
+(b) **Behaviour** (:mod:`eecs598.leak_behaviour`, in a subprocess with a timeout): every released
+    callable that accepts a graded function's public-test arguments runs in its place; one that
+    passes the grader's own comparison is a leak (details and what cannot be run: that module).
 
 Either finding refuses the release; when (a) finds something, (b) is not run.
 """
