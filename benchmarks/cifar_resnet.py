@@ -15,10 +15,12 @@ Three parts, all printed with the machine, torch version and thread count:
 3. Test, once: the original recipe and the chosen candidate train on all training images (same
    epochs, same seeds), and are tested on the test images: median, spread and gain.
 
-Equal epochs, not equal wall time: on a shared machine a time budget measures the neighbours'
-load. Each run's seconds are printed; the fast recipe's time ratio to the original (median over the
+Equal epochs by default: on a shared machine a wall-time budget measures the neighbours' load.
+Each run's seconds are printed; the fast recipe's time ratio to the original (median over the
 interleaved runs) says what equal epochs means in time. A ratio <= 1 means the fast recipe got no
 more time than the original, so its gain at equal time is at least the gain printed.
+Equal time with ``--budget-s S``: every run trains for S seconds of the process's CPU time when
+``--threads 1`` (time spent waiting for a shared core is not counted), else of wall time.
 
 Data: ``eecs598.data.load_cifar10_arrays()`` (the full CIFAR-10 when cached, else the data mirror's
 genuine subset: 5,438 train / 1,017 test images).
@@ -46,8 +48,14 @@ Measured (2-core AMD EPYC VM shared with six other jobs, torch 2.14.1, the mirro
   original 26.80%, fast 30.80%, flips only 33.20%, lr 0.1 batch 128 28.40% -> flips only; test:
   original 30.19%, flips only 35.40%, gain +4.42 [+4.03-+6.10] points, time ratio 0.73.
 
+* ``--only recipes --budget-s 90 --seeds 3 --candidates fast,fast_flip_only --threads 1`` (one
+  thread, 4,438 train / 1,000 validation images, 24 minutes): validation medians original 47.20%,
+  fast (crops + flips) 59.70% [59.10-60.10], flips only 59.60% -> chosen: fast; test, once, all
+  5,438 training images: original 47.89% [47.39-48.57], fast 60.67% [58.21-61.16], gain +12.59
+  [+10.32-+13.27] points at equal time; epochs in 90 CPU seconds: original 5.4, fast 6.8.
+
 The default (8 epochs, 4,438 train / 1,000 validation images, four candidates, 3 seeds) trains
-about 800,000 images: roughly half an hour on two idle cores. It has not been run here yet.
+about 800,000 images: roughly half an hour on two idle cores. It has not been run here.
 
 Usage (from the repository root; run time about seeds x (candidates + 1) x epochs x 25 s on one
 busy core with the mirror's subset):
@@ -239,14 +247,21 @@ def throughput(args, device):
 
 
 # ----------------------------------------------------------------------------- recipes
-def run(recipe, hyp, X, y, Xe, ye, epochs, seed, device):
-    """Train resnet32 (initial weights from `seed`) for `epochs`; accuracy on (Xe, ye)."""
+def budget_clock():
+    """The timer of an equal-time budget: CPU time of this process with one thread (which other
+    programs' load does not change), else wall time."""
+    return time.process_time if torch.get_num_threads() == 1 else time.perf_counter
+
+
+def run(recipe, hyp, X, y, Xe, ye, args, seed, device):
+    """Train resnet32 (initial weights from `seed`) for ``args.epochs`` epochs, or for
+    ``args.budget_s`` seconds when given; accuracy on (Xe, ye)."""
     torch.manual_seed(seed)
     model = get_resnet('resnet32')
-    res = recipes.train_with_budget(model, X, y, recipe=recipe, hyp=hyp, device=device, seed=seed,
-                                    budget_images=int(epochs * len(y)), X_val=Xe, y_val=ye,
-                                    progress=False)
-    return res
+    budget = (dict(budget_s=args.budget_s, clock=budget_clock()) if args.budget_s
+              else dict(budget_images=int(args.epochs * len(y))))
+    return recipes.train_with_budget(model, X, y, recipe=recipe, hyp=hyp, device=device, seed=seed,
+                                     X_val=Xe, y_val=ye, progress=False, **budget)
 
 
 def compare(names, X, y, Xe, ye, args, device, label):
@@ -256,10 +271,11 @@ def compare(names, X, y, Xe, ye, args, device, label):
         for name in names:
             recipe = 'original' if name == 'original' else 'fast'
             hyp = None if name == 'original' else {**BASE_FAST, **CANDIDATES[name]}
-            res = run(recipe, hyp, X, y, Xe, ye, args.epochs, seed, device)
+            res = run(recipe, hyp, X, y, Xe, ye, args, seed, device)
             out[name].append(res)
             print(f'  seed {seed} {name:>18}: {label} {100 * res["val_acc"]:.2f}%  '
-                  f'({res["seconds"]:.0f} s, {res["images_per_s"]:.0f} images/s)', flush=True)
+                  f'({res["seconds"]:.0f} s, {res["images"] / len(y):.1f} epochs, '
+                  f'{res["images_per_s"]:.0f} images/s)', flush=True)
     return out
 
 
@@ -270,10 +286,20 @@ def summarize(out, label):
               f'{statistics.median(r["seconds"] for r in rs):14.0f}')
 
 
+def budget_words(args):
+    if not args.budget_s:
+        return f'{args.epochs:g} epochs'
+    clock = 'CPU' if budget_clock() is time.process_time else 'wall'
+    return f'{args.budget_s:g} {clock} seconds'
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--only', choices=['throughput', 'recipes'], default=None)
     parser.add_argument('--epochs', type=float, default=8, help='epochs per training run (default 8)')
+    parser.add_argument('--budget-s', type=float, default=None,
+                        help='equal time instead of equal epochs: seconds of training per run '
+                             '(CPU seconds of the process with --threads 1, else wall seconds)')
     parser.add_argument('--seeds', type=int, default=3)
     parser.add_argument('--num-val', type=int, default=1000, help='training images held out for validation')
     parser.add_argument('--candidates', default=','.join(CANDIDATES),
@@ -309,7 +335,7 @@ def main(argv=None):
         raise SystemExit(f'unknown candidate(s) {sorted(unknown)}; choose from {list(CANDIDATES)}')
     print('-- 2. choosing the recipe on validation ' + '-' * 39)
     print(f'data: {data["source"]}; {len(y_tr):,} train / {len(y_val):,} validation images '
-          f'(stratified split of the training images); {args.epochs:g} epochs per run, '
+          f'(stratified split of the training images); {budget_words(args)} per run, '
           f'seeds 0-{args.seeds - 1}, same initial weights per seed')
     for n in names:
         print(f'  {n}: {({**BASE_FAST, **CANDIDATES[n]}) if n == "fast" else CANDIDATES[n]}')
@@ -325,7 +351,7 @@ def main(argv=None):
     base, fast = fin['original'], fin[chosen]
     gains = [100 * (f['val_acc'] - b['val_acc']) for b, f in zip(base, fast)]
     time_ratio = [f['seconds'] / b['seconds'] for b, f in zip(base, fast)]
-    print(f'gain of {chosen} over original at equal epochs ({args.epochs:g}): '
+    print(f'gain of {chosen} over original at equal {"time" if args.budget_s else "epochs"} ({budget_words(args)}): '
           f'{spread(gains, "{:+.2f}")} test accuracy points (per seed); accuracy ratio '
           f'{statistics.median(f["val_acc"] for f in fast) / statistics.median(b["val_acc"] for b in base):.3f}')
     ratio = statistics.median(time_ratio)
@@ -334,7 +360,10 @@ def main(argv=None):
     if tp is not None:
         r = [a / b for a, b in zip(tp['rates']['channels-last, batch 64'], tp['rates']['NCHW, batch 64 (original)'])]
         print(f'throughput ratio of the layouts (part 1, interleaved): channels-last/NCHW {spread(r, "{:.2f}")}x')
-    if ratio <= 1:
+    if args.budget_s:
+        epochs = [[r['images'] / len(y) for r in fin[n]] for n in ('original', chosen)]
+        print(f'epochs in {budget_words(args)}: original {spread(epochs[0])}, {chosen} {spread(epochs[1])}')
+    elif ratio <= 1:
         print(f'equal time: the fast recipe used no more time than the original (ratio {ratio:.2f}), '
               f'so at equal time its gain is at least {statistics.median(gains):+.2f} points')
     else:

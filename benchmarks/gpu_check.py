@@ -99,6 +99,7 @@ def section_notebooks(report, args):
     import tempfile
 
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError
 
@@ -113,7 +114,9 @@ def section_notebooks(report, args):
             "import torch; print('GPU_PEAK_BYTES', torch.cuda.max_memory_allocated() if torch.cuda.is_available() else -1)")]
         done = []
         with tempfile.TemporaryDirectory() as out:
-            client = NotebookClient(nb, timeout=args.cell_timeout, kernel_name="python3",
+            # local IPC sockets, as in eecs598.run_notebooks: no TCP port, no "unencrypted" warning
+            kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(out) / "sockets"))
+            client = NotebookClient(nb, km=kernel, timeout=args.cell_timeout,
                                     resources={"metadata": {"path": out}},
                                     on_cell_executed=lambda cell_index, **_: done.append(cell_index))
             start, status = time.perf_counter(), "ok"

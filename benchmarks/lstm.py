@@ -15,8 +15,10 @@ Implementations of the same function (one layer, c0 = 0, h0 given, sum of h as t
 The rounds are interleaved (every implementation once per round, in rotating order) because
 the machine may be shared; each round's time is divided by the same round's ``nn.LSTM`` time,
 and the script prints the median ratio and its spread (25th-75th percentile) over the rounds.
-At the small shape it also prints the framework's cost per op, which bounds how close a
-Python loop of PyTorch ops can get to a fused kernel there.
+At the small shape it also runs both on (1, T, 4, 4) inputs, where the same calls do next to no
+arithmetic: the difference of those times is the part of the gap that is per-call cost (Python,
+dispatch, autograd), which no change to the arithmetic can remove; and it prints the framework's
+cost of one small op.
 
 Usage: ``python benchmarks/lstm.py [--threads 1] [--rounds 15] [--device cpu]``.
 """
@@ -127,6 +129,21 @@ def op_cost_us(device, clock, n=2000):
     return statistics.median(times)
 
 
+def overhead_share(N, T, D, H, times, args, device, clock):
+    """How much of LSTM's gap to nn.LSTM at this shape is per-call cost, not arithmetic.
+
+    Both run again on (1, T, 4, 4) inputs: the same sequence of framework calls (same T, same
+    ops) with next to no FLOPs, so their times are each implementation's fixed per-call cost.
+    """
+    tiny = bench_shape(1, T, 4, 4, args.rounds, args.warmup, device, clock)
+    gap = statistics.median(times["LSTM"]) - statistics.median(times["nn.LSTM"])
+    fixed = statistics.median(tiny["LSTM"]) - statistics.median(tiny["nn.LSTM"])
+    print(f"  the same calls on N,T,D,H=1,{T},4,4 (no arithmetic to speak of): LSTM "
+          f"{statistics.median(tiny['LSTM']) * 1e3:.2f} ms, nn.LSTM {statistics.median(tiny['nn.LSTM']) * 1e3:.2f} ms;"
+          f" their difference {fixed * 1e3:.2f} ms is {100 * fixed / gap:.0f}% of the {gap * 1e3:.2f} ms gap at "
+          f"{N},{T},{D},{H}" if gap > 0 else "  (no gap at this shape)")
+
+
 def quantiles(values):
     q = statistics.quantiles(values, n=4)
     return q[0], statistics.median(values), q[2]
@@ -160,6 +177,7 @@ def main():
             print(f"{f'{N},{T},{D},{H}':<16}{name:<11}{t * 1e3:9.2f}{mid:11.2f}x"
                   f"{f'[{lo:.2f}-{hi:.2f}]':>16}{flops(N, T, D, H) / t / 1e9:9.1f}")
         if (N, T, D, H) == SHAPES[-1]:
+            overhead_share(N, T, D, H, times, args, device, clock)
             op_us = op_cost_us(device, clock)
             floor = op_us * OPS_PER_STEP * T / 1e3
             print(f"  per-op cost {op_us:.1f} us x {OPS_PER_STEP} ops/step x {T} steps = "

@@ -479,6 +479,22 @@ def test_train_with_budget_images_and_layouts():
         recipes.train_with_budget(model, X, Y, 1.0, budget_images=10)
 
 
+def test_train_with_budget_reads_the_given_clock():
+    """budget_s is measured with `clock` (process CPU time in the equal-time benchmark), not wall time."""
+    loader_train, _ = tiny_loaders(n=96, size=8)
+    X, Y = loader_train.dataset.tensors
+    readings = iter([0.0] + [1000.0] * 100)  # the clock jumps past the budget after its first reading
+    torch.manual_seed(0)
+    model = q1.ResNet([(4, 4, 1, False)], num_classes=2)
+    res = recipes.train_with_budget(model, X, Y, 4.0, recipe='original', progress=False,
+                                    hyp=dict(batch_size=32), clock=lambda: next(readings))
+    assert res['steps'] == 0 and res['seconds'] == 1000.0  # wall time would have allowed many steps
+    readings = iter(float(i) for i in range(10 ** 6))  # one "second" per reading
+    res = recipes.train_with_budget(model, X, Y, 8.0, recipe='original', progress=False,
+                                    hyp=dict(batch_size=32), clock=lambda: next(readings))
+    assert 1 <= res['steps'] < 8 and res['seconds'] >= 8.0
+
+
 def benchmark_module():
     import importlib.util
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'benchmarks', 'cifar_resnet.py')
