@@ -33,6 +33,12 @@ Measured (2-core AMD EPYC VM shared with six other jobs, torch 2.14.1, the mirro
   channels-last speed-up 1.31 [0.96-1.47]x at batch 64, 1.40 [1.18-1.55]x at batch 128.
   With ``--threads 2`` on the same busy machine the 2-thread runs stall on each other's load
   (3.8-36% of the peak): on a shared 2-core machine one thread per run is the faster choice.
+* On two idle cores (2 threads), ``--only throughput --rounds 3``: matmul peak 138.5 GFLOP/s;
+  NCHW batch 64 32.7%, channels-last batch 64 43.5%, batch 128 45.0%. With ``--compile`` (46 s
+  to compile) in a second run: peak 145.9, channels-last 42.9%, compiled 39.3%. Per convolution
+  (batch 64): the 8-channel ones at 32x32 (37% of the FLOPs) run at 8-42% of the peak and take
+  42.6 of the 76.2 ms of convolutions; the 16/32-channel 3x3 ones at 82-98%; the 30 ms of
+  element-wise work stay. Those two alone cap a step at about 45% of the peak.
   When the machine was busiest (one-thread peak 11.5 GFLOP/s), the per-convolution table showed why
   a step stays near half the peak: the 8-channel convolutions at 32x32 (a third of the FLOPs) ran
   at 35% of the peak, the 1x1 stride-2 shortcuts at 8-18%, the 16/32-channel ones at 74-95%, and
